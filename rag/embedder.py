@@ -1,0 +1,81 @@
+"""Dense embeddings with sentence-transformers (document and query prompts of the model)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(configured: str | None) -> str:
+    if configured:
+        return configured
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pick_dtype(device: str, configured: str = "auto") -> str:
+    """bfloat16 on CUDA and on CPUs with native bf16 (AMX / AVX512-BF16), else float32."""
+    if configured != "auto":
+        return configured
+    if device.startswith("cuda"):
+        return "bfloat16"
+    import torch
+
+    native_bf16 = any(
+        getattr(torch.cpu, probe, lambda: False)() for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    )
+    return "bfloat16" if native_bf16 else "float32"
+
+
+class Embedder:
+    """A sentence-transformers model, loaded on first use; vectors are L2-normalised float32.
+
+    ``name`` (model and dtype) keys the embedding cache, and is known without loading the model.
+    """
+
+    def __init__(self, model: str, *, device: str | None = None, dtype: str = "auto",
+                 batch_size: int = 8, max_seq_length: int = 512) -> None:
+        self.model_ref = model
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(self.device, dtype)
+        self.batch_size = batch_size
+        self.max_seq_length = max_seq_length
+        self.name = f"{Path(model).name if Path(model).is_dir() else model}@{self.dtype}"
+
+    @cached_property
+    def model(self):  # type: ignore[no-untyped-def]
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if Path(self.model_ref).is_dir():
+            os.environ["HF_HUB_OFFLINE"] = "1"
+        model = SentenceTransformer(
+            self.model_ref, device=self.device, model_kwargs={"torch_dtype": getattr(torch, self.dtype)}
+        )
+        model.max_seq_length = min(self.max_seq_length, model.max_seq_length or self.max_seq_length)
+        log.info("embedder %s loaded on %s", self.name, self.device)
+        return model
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode_document(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = self.model.encode_query([text], normalize_embeddings=True, convert_to_numpy=True)[0]
+        return np.asarray(vector, dtype=np.float32)

@@ -1,0 +1,53 @@
+"""Evaluation runs: one record per question, in the format `../shared/eval/score.py` reads."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.retriever import Retriever
+
+
+class BadQuestionsFile(ValueError):
+    """The questions file is not JSON lines with an id and a non-empty list of turns."""
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    questions = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadQuestionsFile(f"{path}:{n}: not JSON ({exc.msg})") from exc
+        turns = q.get("turns") if isinstance(q, dict) else None
+        if not isinstance(q, dict) or "id" not in q or not isinstance(turns, list) or not turns \
+                or not all(isinstance(t, str) and t.strip() for t in turns):
+            raise BadQuestionsFile(f"{path}:{n}: each line needs an \"id\" and a non-empty list of \"turns\"")
+        questions.append(q)
+    if not questions:
+        raise BadQuestionsFile(f"{path}: no questions")
+    return questions
+
+
+def history_query(turns: list[str]) -> str:
+    """Retrieval query without a model: the last turn, preceded by the earlier user turns (if any)."""
+    return " ".join(t.strip() for t in turns)
+
+
+def retrieval_records(retriever: Retriever, questions: list[dict[str, Any]], k: int) -> Iterator[dict[str, Any]]:
+    """Retrieval-only records: what would be handed to the generator for each question's last turn."""
+    for q in questions:
+        started = time.perf_counter()
+        hits = retriever.search(history_query(q["turns"]), k)
+        latency_ms = (time.perf_counter() - started) * 1000
+        yield {
+            "id": q["id"], "status": "no_answer", "answer": "", "sources": [], "mode": "retrieval-only",
+            "retrieved": [{"url": h.chunk.url, "text": h.chunk.search_text, "score": round(h.score, 6)}
+                          for h in hits],
+            "latency_ms": round(latency_ms, 1),
+        }

@@ -1,0 +1,1 @@
+"""Crawling tuya.com.co and extracting each page's real content."""

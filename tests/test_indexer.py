@@ -1,0 +1,140 @@
+"""Index and refresh over real HTTP, real local Qdrant, real SQLite and a real small embedder."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from rag.components import KnowledgeBase
+from rag.indexer import RefreshError
+from storage.page_registry import PageRegistry
+from tests import fixture_site
+
+C = fixture_site.CANONICAL
+
+
+def texts(kb: KnowledgeBase) -> list[str]:
+    return [c.search_text for c in kb.store.all_chunks()]
+
+
+def test_index_holds_clean_content_with_contact_block_once(site, kb: KnowledgeBase) -> None:
+    _, base = site
+    report = kb.indexer.index(base)
+    assert sorted(report.added) == sorted(f"{C}{p}" for p in ("/", "/ahorro", "/credito", "/tarjeta"))
+    assert report.chunks_embedded == report.chunks_total > 0
+    chunks = texts(kb)
+    joined = "\n".join(chunks)
+    for furniture in ("Pasar al contenido principal", "Main navigation", "You must have JavaScript enabled",
+                      fixture_site.SECRET_MARKER, "¿Te sirvió"):
+        assert furniture not in joined
+    assert sum("Lunes a viernes de 7:00 am a 7:00 pm" in t for t in chunks) == 1
+    row = [t for t in chunks if "Tarjeta Bajo Monto" in t]
+    assert row and "Tasa Efectiva Anual: 45,33333%" in row[0]
+    assert {c.url for c in kb.store.all_chunks()} <= {f"{C}{p}" for p in ("/", "/ahorro", "/credito", "/tarjeta")}
+
+
+def test_search_finds_the_page_that_answers(site, kb: KnowledgeBase) -> None:
+    _, base = site
+    kb.indexer.index(base)
+    top = kb.retriever.search("¿Cuál es la tasa de la tarjeta bajo monto?", 3)
+    assert top[0].chunk.url == f"{C}/tarjeta"
+    assert any("45,33333%" in h.chunk.text and h.chunk.url == f"{C}/tarjeta" for h in top)
+
+
+def test_refresh_applies_changes_and_reembeds_only_what_changed(site, kb: KnowledgeBase) -> None:
+    s, base = site
+    kb.indexer.index(base)
+    credito_chunks = [c.text for c in kb.store.all_chunks() if c.url == f"{C}/credito"]
+    fixture_site.build_v2(s)
+    report = kb.indexer.refresh(base)
+    assert report.added == [f"{C}/novedades"]
+    assert report.changed == [f"{C}/tarjeta"]
+    assert report.removed == [f"{C}/ahorro"]
+    assert report.kept_after_error == [f"{C}/credito"]
+    assert report.unchanged == [f"{C}/"]
+    assert 0 < report.chunks_embedded < report.chunks_total
+    chunks = kb.store.all_chunks()
+    assert not any(c.url == f"{C}/ahorro" for c in chunks)
+    assert [c.text for c in chunks if c.url == f"{C}/credito"] == credito_chunks
+    top = kb.retriever.search("tasa tarjeta bajo monto", 3)
+    assert any("44,99999%" in h.chunk.text for h in top)
+    assert "45,33333%" not in "\n".join(texts(kb))
+    registry = PageRegistry(kb.db).load()
+    assert registry[f"{C}/credito"].status == "kept_after_error"
+
+
+def test_refresh_without_change_embeds_nothing(site, kb: KnowledgeBase) -> None:
+    _, base = site
+    first = kb.indexer.index(base)
+    again = kb.indexer.refresh(base)
+    assert again.chunks_embedded == 0
+    assert again.chunks_total == first.chunks_total
+    assert len(again.unchanged) == 4 and not (again.added or again.changed or again.removed)
+
+
+def test_failed_refresh_leaves_previous_index_whole(site, kb: KnowledgeBase, monkeypatch) -> None:
+    s, base = site
+    kb.indexer.index(base)
+    before = texts(kb)
+    fixture_site.build_v2(s)
+
+    def broken_upsert(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(kb.store, "upsert", broken_upsert)
+    with pytest.raises(OSError):
+        kb.indexer.refresh(base)
+    assert texts(kb) == before
+    assert f"{C}/ahorro" in PageRegistry(kb.db).load()
+    assert len(kb.store.client.get_collections().collections) == 1  # the half-built version was dropped
+
+
+def test_unreachable_site_does_not_empty_the_index(site, kb: KnowledgeBase) -> None:
+    _, base = site
+    kb.indexer.index(base)
+    count = kb.store.count()
+    with pytest.raises(RefreshError, match="index is unchanged"):
+        kb.indexer.refresh("http://127.0.0.1:9")
+    assert kb.store.count() == count
+
+
+def test_searches_keep_answering_during_a_refresh(site, kb: KnowledgeBase) -> None:
+    s, base = site
+    kb.indexer.index(base)
+    fixture_site.build_v2(s)
+    s.delay_seconds = 0.05
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def run_refresh() -> None:
+        try:
+            kb.indexer.refresh(base)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run_refresh)
+    worker.start()
+    answered = 0
+    while not done.is_set():
+        hits = kb.retriever.search("tarjeta internacional fuera de Colombia", 3)
+        assert hits and hits[0].chunk.url == f"{C}/tarjeta"
+        answered += 1
+    worker.join()
+    assert not errors and answered > 0
+
+
+def test_index_survives_a_process_restart(site, kb: KnowledgeBase, minilm) -> None:
+    _, base = site
+    kb.indexer.index(base)
+    count = kb.store.count()
+    kb.close()
+    reopened = KnowledgeBase(kb.settings, progress=False)
+    reopened.__dict__["embedder"] = minilm
+    try:
+        assert reopened.store.count() == count
+        assert reopened.indexer.refresh(base).chunks_embedded == 0
+    finally:
+        reopened.close()

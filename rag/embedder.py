@@ -53,8 +53,10 @@ class Embedder:
     @cached_property
     def model(self):  # type: ignore[no-untyped-def]
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
 
+        transformers.utils.logging.disable_progress_bar()
         if Path(self.model_ref).is_dir():
             os.environ["HF_HUB_OFFLINE"] = "1"
         model = SentenceTransformer(

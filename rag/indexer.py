@@ -69,6 +69,7 @@ class Indexer:
         self.registry = registry
         self.cache = cache
         self.chunking = chunking or ChunkSettings()
+        self.last_crawl: CrawlResult | None = None
 
     def index(self, base_url: str) -> RefreshReport:
         """Build the index from a full crawl (no conditional GET); cached vectors are still reused."""
@@ -79,7 +80,7 @@ class Indexer:
         previous = self.registry.load()
         prior = {path_and_query(r.fetch_url): PriorFetch(r.etag, r.last_modified, r.links)
                  for r in previous.values()} if conditional else {}
-        crawl = self.crawler.crawl(base_url, prior)
+        crawl = self.last_crawl = self.crawler.crawl(base_url, prior)
         current, kept = self._current_pages(crawl, previous)
         if not crawl.pages and not crawl.not_modified:
             reasons = "; ".join(f"{u}: {why}" for u, why in list(crawl.failed.items())[:3])

@@ -21,9 +21,11 @@ DROP_CLASSES = re.compile(r"\b(breadcrumbs?|skip-link|visually-hidden|sr-only|el
                           r"feedback|social|share|pager|menu)\b", re.I)
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 TEXT_BLOCKS = ("p", "dt", "dd", "blockquote", "pre", "address", "figcaption", "caption", "summary")
-FEEDBACK_LINES = re.compile(
+# Widget lines that stand inside content in real pages: feedback prompts, form fallbacks.
+WIDGET_LINES = re.compile(
     r"^(¿?\s*te (sirvió|sirvio|fue útil|fue util) (esta|la) información\??|también te puede interesar|"
-    r"¿?\s*(fue|es) útil (esta|la) información\??|califica (esta|nuestra) (página|información))\s*$",
+    r"¿?\s*(fue|es) útil (esta|la) información\??|califica (esta|nuestra) (página|información)|"
+    r"you must have javascript enabled.*|(please )?enable javascript.*|debes (tener|habilitar) javascript.*)\s*$",
     re.I,
 )
 TITLE_SUFFIX = re.compile(r"\s*[|\-–]\s*Tuya\s*$", re.I)
@@ -119,9 +121,9 @@ def clean_text(text: str) -> str:
 
 
 def _clean_lines(text: str) -> str:
-    """Clean each line, dropping empty lines and feedback-widget lines."""
+    """Clean each line, dropping empty lines and widget lines."""
     lines = (clean_text(line) for line in text.split("\n"))
-    return "\n".join(line for line in lines if line and not FEEDBACK_LINES.match(line))
+    return "\n".join(line for line in lines if line and not WIDGET_LINES.match(line))
 
 
 class _SectionBuilder:

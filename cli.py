@@ -178,6 +178,48 @@ def evaluate(
 
 
 @app.command()
+def demo(
+    question: Annotated[str, typer.Argument(help="A question to search for after indexing.")] =
+        "¿Cuál es la tasa del CrediCompras Bajo Monto?",
+    version: Annotated[str, typer.Option(help="Version of the shared test site to serve.")] = "v1",
+) -> None:
+    """Offline demo: fetch the offline embedder, serve the shared TUYA site on loopback, index it, search."""
+    import os
+
+    os.environ["TUYABOT_PROFILE"] = "offline"
+    settings = _settings()
+    try:
+        server = _shared_site_server(settings, version)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from exc
+    key = model_fetch.offline_key(settings.embedding_model)
+    if key:
+        model_fetch.fetch(key, settings.models_dir)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    typer.echo(f"serving the shared TUYA site ({version}) at {base}")
+    try:
+        _run_index(base, as_json=False, refresh=False)
+    finally:
+        server.shutdown()
+    search(question, k=3, as_json=False)
+
+
+def _shared_site_server(settings: Settings, version: str):  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    serve_py = settings.shared_dir / "site" / "serve.py"
+    if not serve_py.is_file():
+        raise FileNotFoundError(f"no test site at {serve_py} (set TUYABOT_SHARED_DIR)")
+    spec = importlib.util.spec_from_file_location("tuya_site_serve", serve_py)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.make_server(version)
+
+
+@app.command()
 def status() -> None:
     """What is indexed and where."""
     from storage.page_registry import PageRegistry

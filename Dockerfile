@@ -1,0 +1,25 @@
+# TuyaBot: one image for indexing, the CLI and (later) the chat adapters.
+#   docker build -t tuyabot .
+#   docker run --rm -v tuyabot-data:/data tuyabot index
+# CPU build of torch by default; pass --build-arg TORCH_INDEX_URL=<a CUDA wheel index> for a GPU image.
+FROM python:3.11-slim
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PYTHONUNBUFFERED=1 \
+    TUYABOT_DATA_DIR=/data
+
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+RUN pip install --index-url "${TORCH_INDEX_URL}" "torch==2.13.0"
+
+WORKDIR /app
+COPY pyproject.toml README.md cli.py settings.py ./
+COPY bot ./bot
+COPY rag ./rag
+COPY scraper ./scraper
+COPY storage ./storage
+RUN pip install . && useradd --create-home --uid 1000 tuyabot && mkdir -p /data && chown tuyabot /data
+
+USER tuyabot
+VOLUME ["/data"]
+ENTRYPOINT ["tuyabot"]
+CMD ["--help"]

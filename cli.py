@@ -1,4 +1,4 @@
-"""The `tuyabot` command line: models, index, refresh, search, eval, status."""
+"""The `tuyabot` command line: models, index, refresh, search, ask, chat, eval, status, demo."""
 
 from __future__ import annotations
 
@@ -12,6 +12,17 @@ import typer
 
 from rag import model_fetch
 from settings import Settings, get_settings
+
+
+def _known_errors() -> tuple[type[Exception], ...]:
+    from rag.generator import GenerationError, GeneratorBusy
+    from rag.model_fetch import ModelNotAvailable
+    from storage.vector_store import IndexNotBuilt
+
+    return (IndexNotBuilt, ModelNotAvailable, GenerationError, GeneratorBusy)
+
+
+KNOWN_ERRORS = _known_errors()
 
 app = typer.Typer(help="TuyaBot: answers TUYA customers from tuya.com.co.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -33,10 +44,10 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _knowledge_base(settings: Settings, progress: bool | None = None):  # type: ignore[no-untyped-def]
-    from rag.components import KnowledgeBase
+def _components(settings: Settings, progress: bool | None = None):  # type: ignore[no-untyped-def]
+    from rag.components import Components
 
-    return KnowledgeBase(settings, progress=progress)
+    return Components(settings, progress=progress)
 
 
 @models_app.command("fetch")
@@ -82,7 +93,7 @@ def _run_index(url: str | None, as_json: bool, refresh: bool) -> None:
     from rag.model_fetch import ModelNotAvailable
 
     settings = _settings()
-    kb = _knowledge_base(settings)
+    kb = _components(settings)
     base = url or settings.crawl_base_url
     try:
         report = kb.indexer.refresh(base) if refresh else kb.indexer.index(base)
@@ -124,7 +135,7 @@ def search(
     if not query.strip():
         raise _fail("the query is empty")
     settings = _settings()
-    kb = _knowledge_base(settings)
+    kb = _components(settings)
     try:
         hits = kb.retriever.search(query, k)
     except (IndexNotBuilt, ModelNotAvailable) as exc:
@@ -151,30 +162,114 @@ def evaluate(
     questions: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Questions (JSON lines).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the records (JSON lines).")],
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Retrieve only, no answers.")] = False,
-    k: Annotated[int, typer.Option("-k", min=1, help="Chunks kept per question.")] = 5,
+    k: Annotated[int, typer.Option("-k", min=1, help="Chunks kept per question (retrieval only).")] = 5,
 ) -> None:
-    """Run every question and write records for ../shared/eval/score.py."""
-    from rag.evaluation import BadQuestionsFile, load_questions, retrieval_records
-    from storage.vector_store import IndexNotBuilt
+    """Run every conversation of the file and write records for ../shared/eval/score.py."""
+    import time
 
-    if not retrieval_only:
-        raise _fail("answer generation is not built yet: use --retrieval-only")
+    from rag.evaluation import BadQuestionsFile, answer_records, load_questions, retrieval_records
+
     settings = _settings()
     try:
         qs = load_questions(questions)
     except BadQuestionsFile as exc:
         raise _fail(str(exc)) from exc
-    kb = _knowledge_base(settings)
+    components = _components(settings)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
+        records = retrieval_records(components.retriever, qs, k) if retrieval_only else \
+            answer_records(components.chat, qs, run_id=f"{time.time():.0f}")
         with out.open("w", encoding="utf-8") as sink:
-            for record in retrieval_records(kb.retriever, qs, k):
+            for n, record in enumerate(records, start=1):
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-    except IndexNotBuilt as exc:
+                sink.flush()
+                typer.echo(f"[{n}/{len(qs)}] {record['id']}: {record['status']} ({record['latency_ms']:.0f} ms)",
+                           err=True)
+    except KNOWN_ERRORS as exc:
         raise _fail(str(exc)) from exc
     finally:
-        kb.close()
+        components.close()
     typer.echo(f"{len(qs)} records written to {out}")
+
+
+def _print_answer(answer) -> None:  # type: ignore[no-untyped-def]
+    if answer.sources:
+        typer.echo("Fuentes:")
+        for source in answer.sources:
+            typer.echo(f"  - {source.title}: {source.url}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    user: Annotated[str | None, typer.Option("--user", help="Continue this user's conversation.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole answer as JSON.")] = False,
+) -> None:
+    """Answer one question (one turn; with --user, continuing that user's conversation)."""
+    import uuid
+
+    from storage.conversations import ConversationKey
+
+    settings = _settings()
+    components = _components(settings)
+    key = ConversationKey("cli", "cli", user or f"once-{uuid.uuid4()}")
+    try:
+        answer = components.chat.answer(key, question)
+        if not user:
+            components.chat.reset(key)
+    except KNOWN_ERRORS as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        components.close()
+    if as_json:
+        typer.echo(json.dumps({
+            "text": answer.text, "status": answer.status, "standalone_question": answer.standalone_question,
+            "sources": [{"url": s.url, "title": s.title} for s in answer.sources],
+            "retrieved": [{"url": h.chunk.url, "heading": h.chunk.heading, "score": h.score}
+                          for h in answer.retrieved],
+            "timings": {k: round(v, 1) for k, v in answer.timings.items()},
+        }, ensure_ascii=False, indent=1))
+        return
+    typer.echo(answer.text)
+    _print_answer(answer)
+
+
+@app.command()
+def chat(user: Annotated[str, typer.Option("--user", help="Whose conversation.")] = "console") -> None:
+    """Interactive console chat with memory; answers stream as they are generated. /reset, /salir."""
+    from rag.chat import Answer
+    from storage.conversations import ConversationKey
+
+    settings = _settings()
+    components = _components(settings)
+    key = ConversationKey("cli", "console", user)
+    typer.echo("TuyaBot: pregúntame sobre los productos de TUYA. /reset borra la conversación, /salir termina.")
+    try:
+        while True:
+            try:
+                text = input("\ntú> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                break
+            if text in ("/salir", "/exit", "/quit"):
+                break
+            if text == "/reset":
+                components.chat.reset(key)
+                typer.echo("Conversación borrada.")
+                continue
+            if not text:
+                continue
+            typer.echo("tuyabot> ", nl=False)
+            try:
+                for item in components.chat.stream(key, text):
+                    if isinstance(item, Answer):
+                        typer.echo("")
+                        _print_answer(item)
+                    else:
+                        typer.echo(item, nl=False)
+            except KNOWN_ERRORS as exc:
+                typer.secho(f"\nerror: {exc}", fg=typer.colors.RED, err=True)
+    finally:
+        components.close()
 
 
 @app.command()
@@ -225,7 +320,7 @@ def status() -> None:
     from storage.page_registry import PageRegistry
 
     settings = _settings()
-    kb = _knowledge_base(settings)
+    kb = _components(settings)
     try:
         pages = PageRegistry(kb.db).load()
         typer.echo(f"profile: {settings.tuyabot_profile}")

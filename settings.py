@@ -49,9 +49,31 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(default=200, ge=0)
     sitewide_block_min_pages: int = Field(default=3, ge=2)
 
+    llm_backend: Literal["transformers", "openai"] = "transformers"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_device: str | None = None
+    llm_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    llm_max_new_tokens: int = Field(default=200, ge=1)
+    llm_queue_size: int = Field(default=8, ge=1)
+
+    history_messages: int = Field(default=6, ge=0)
+    history_retention_days: int = Field(default=90, ge=1)
+    grounding_min_score: float = Field(default=0.30, ge=-1, le=1)
+    max_question_chars: int = Field(default=1000, ge=1)
+    support_contact: str = "01 8000 978 888"
+
     retrieval_top_k: int = Field(default=5, ge=1)
     retrieval_mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
     retrieval_candidates: int = Field(default=30, ge=1)
+
+    @property
+    def resolved_llm_model(self) -> str:
+        """LLM_MODEL, else the profile's model (the offline one comes from PyPI packages)."""
+        if self.llm_model:
+            return self.llm_model
+        return "qwen2.5-coder-1.5b-instruct-q4km" if self.offline else "unsloth/Llama-3.2-1B-Instruct"
 
     @property
     def offline(self) -> bool:

@@ -16,7 +16,7 @@ import numpy as np
 
 from bench.common import percentiles, shared_site
 from rag.chunker import Chunk, chunk_id
-from rag.components import KnowledgeBase
+from rag.components import Components
 from rag.evaluation import history_query, load_questions
 from rag.sparse import SparseVector, encode_query
 from settings import get_settings
@@ -25,7 +25,7 @@ from storage.vector_store import VectorStore
 
 def site_figures(data_dir: Path) -> None:
     settings = get_settings(tuyabot_data_dir=data_dir, crawl_delay_seconds=0.0)
-    kb = KnowledgeBase(settings, progress=False)
+    kb = Components(settings, progress=False)
     print(f"embedder: {settings.embedding_model} ({kb.embedder.name}, device {kb.embedder.device})")
     with shared_site(settings, "v1") as base:
         started = time.perf_counter()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.common import load_module, shared_site
 from rag import model_fetch
-from rag.components import KnowledgeBase
+from rag.components import Components
 from rag.evaluation import load_questions, retrieval_records
 from settings import get_settings
 
@@ -29,7 +29,7 @@ def main() -> None:
             model_fetch.fetch(model, settings.models_dir)
             scorer = load_module("tuya_eval_score", settings.shared_dir / "eval" / "score.py")
             questions = load_questions(settings.shared_dir / "eval" / "dev.jsonl")
-            kb = KnowledgeBase(settings, progress=False)
+            kb = Components(settings, progress=False)
             with shared_site(settings, "v1") as base:
                 started = time.perf_counter()
                 kb.indexer.index(base)

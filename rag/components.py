@@ -1,16 +1,19 @@
-"""Builds the knowledge-base components from settings: the one place that picks concrete classes."""
+"""Builds the components from settings: the one place that picks concrete classes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
 
+from rag.chat import ChatPolicy, ChatService
 from rag.embedder import Embedder
+from rag.generator import Generator, OpenAIGenerator, TransformersGenerator
 from rag.indexer import ChunkSettings, Indexer
 from rag.model_fetch import resolve_model
 from rag.retriever import Retriever
 from scraper.crawler import CrawlConfig, Crawler
 from settings import Settings
+from storage.conversations import ConversationStore
 from storage.db import Database
 from storage.embedding_cache import EmbeddingCache
 from storage.page_registry import PageRegistry
@@ -27,8 +30,8 @@ def crawl_config(settings: Settings, progress: bool | None = None) -> CrawlConfi
 
 
 @dataclass
-class KnowledgeBase:
-    """Lazily built components sharing one database, one vector store and one embedder."""
+class Components:
+    """Lazily built components sharing one database, one vector store, one embedder and one LLM."""
 
     settings: Settings
     progress: bool | None = None
@@ -66,6 +69,30 @@ class KnowledgeBase:
     def retriever(self) -> Retriever:
         s = self.settings
         return Retriever(self.store, self.embedder, s.retrieval_mode, s.retrieval_candidates)
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        return ConversationStore(self.db, self.settings.history_retention_days)
+
+    @cached_property
+    def generator(self) -> Generator:
+        s = self.settings
+        s.apply_offline_environment()
+        if s.llm_backend == "openai":
+            if not s.llm_base_url:
+                raise ValueError("LLM_BACKEND=openai needs LLM_BASE_URL (an OpenAI-compatible server)")
+            return OpenAIGenerator(s.llm_base_url, s.resolved_llm_model,
+                                   s.llm_api_key.get_secret_value() if s.llm_api_key else None)
+        model = resolve_model(s.resolved_llm_model, s.models_dir, s.offline)
+        return TransformersGenerator(model, device=s.llm_device, dtype=s.llm_dtype, queue_size=s.llm_queue_size)
+
+    @cached_property
+    def chat(self) -> ChatService:
+        s = self.settings
+        return ChatService(self.retriever, self.generator, self.conversations, ChatPolicy(
+            top_k=s.retrieval_top_k, history_messages=s.history_messages, min_dense_score=s.grounding_min_score,
+            max_new_tokens=s.llm_max_new_tokens, max_question_chars=s.max_question_chars,
+            contact=s.support_contact))
 
     def close(self) -> None:
         if "store" in self.__dict__:

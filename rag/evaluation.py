@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.retriever import Retriever
+from rag.chat import Answer, ChatService
+from rag.retriever import Retrieved, Retriever
+from storage.conversations import ConversationKey
 
 
 class BadQuestionsFile(ValueError):
@@ -47,7 +49,30 @@ def retrieval_records(retriever: Retriever, questions: list[dict[str, Any]], k: 
         latency_ms = (time.perf_counter() - started) * 1000
         yield {
             "id": q["id"], "status": "no_answer", "answer": "", "sources": [], "mode": "retrieval-only",
-            "retrieved": [{"url": h.chunk.url, "text": h.chunk.search_text, "score": round(h.score, 6)}
-                          for h in hits],
+            "retrieved": retrieved_records(hits),
             "latency_ms": round(latency_ms, 1),
+        }
+
+
+def retrieved_records(hits: list[Retrieved]) -> list[dict[str, Any]]:
+    return [{"url": h.chunk.url, "text": h.chunk.search_text, "score": round(h.score, 6)} for h in hits]
+
+
+def answer_records(chat: ChatService, questions: list[dict[str, Any]], run_id: str) -> Iterator[dict[str, Any]]:
+    """Full records: every turn of each conversation is asked in order; the last one is recorded."""
+    for q in questions:
+        key = ConversationKey("eval", f"{run_id}:{q['id']}", "eval")
+        chat.reset(key)
+        answer: Answer | None = None
+        for turn in q["turns"]:
+            answer = chat.answer(key, turn)
+        assert answer is not None
+        chat.reset(key)
+        yield {
+            "id": q["id"], "status": answer.status, "answer": answer.text,
+            "sources": [s.url for s in answer.sources], "retrieved": retrieved_records(answer.retrieved),
+            "standalone_question": answer.standalone_question,
+            "latency_ms": round(answer.timings.get("total_ms", 0.0), 1),
+            "first_token_ms": round(answer.timings["first_token_ms"], 1) if "first_token_ms" in answer.timings
+            else None,
         }

@@ -25,26 +25,81 @@ TUYA_TOPIC = re.compile(
     r"cajero|atm|deuda|debt|mora|plazo|monto|efectivo|cash|transferencia|transfer|bloque|fraude|sucursal|"
     r"oficina|horario|linea|telefono|phone|financ|compra|purchase|gobierno corporativo|sostenibilidad",
 )
-ENGLISH_WORDS = frozenset("the what how can do does is are my your i you to of for in with which where when "
-                          "much many there".split())
-SPANISH_WORDS = frozenset("el la los las que como cual cuales puedo es son mi tu de del para en con donde "
-                          "cuando cuanto cuanta hay una un y por se".split())
+ENGLISH_WORDS = frozenset(
+    [
+        "the",
+        "what",
+        "how",
+        "can",
+        "do",
+        "does",
+        "is",
+        "are",
+        "my",
+        "your",
+        "i",
+        "you",
+        "to",
+        "of",
+        "for",
+        "in",
+        "with",
+        "which",
+        "where",
+        "when",
+        "much",
+        "many",
+        "there",
+    ]
+)
+SPANISH_WORDS = frozenset(
+    [
+        "el",
+        "la",
+        "los",
+        "las",
+        "que",
+        "como",
+        "cual",
+        "cuales",
+        "puedo",
+        "es",
+        "son",
+        "mi",
+        "tu",
+        "de",
+        "del",
+        "para",
+        "en",
+        "con",
+        "donde",
+        "cuando",
+        "cuanto",
+        "cuanta",
+        "hay",
+        "una",
+        "un",
+        "y",
+        "por",
+        "se",
+    ]
+)
 
 REPLIES: dict[Language, dict[Status, str]] = {
     "es": {
         "no_answer": "No encontré esa información en las páginas de TUYA. Puedes consultarla en tuya.com.co o "
-                     "en la línea de atención {contact}.",
+        "en la línea de atención {contact}.",
         "out_of_scope": "Solo puedo ayudarte con preguntas sobre los productos y servicios de TUYA: tarjetas de "
-                        "crédito, CrediCompras, Cuenta Digital TuyaPay, seguros, pagos y más.",
+        "crédito, CrediCompras, Cuenta Digital TuyaPay, seguros, pagos y más.",
         "refused": "No puedo cambiar mis instrucciones ni compartirlas. Con gusto te ayudo con preguntas sobre "
-                   "los productos y servicios de TUYA.",
+        "los productos y servicios de TUYA.",
     },
     "en": {
         "no_answer": "I couldn't find that in TUYA's pages. You can check tuya.com.co or call {contact}.",
         "out_of_scope": "I can only help with questions about TUYA's products and services: credit cards, "
-                        "CrediCompras, the TuyaPay digital account, insurance, payments and more.",
+        "CrediCompras, the TuyaPay digital account, insurance, payments and more.",
         "refused": "I can't change or share my instructions. I'm happy to help with questions about TUYA's "
-                   "products and services.",
+        "products and services.",
     },
 }
 

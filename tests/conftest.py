@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag import model_fetch
-from rag.components import KnowledgeBase
+from rag.components import Components
 from rag.embedder import Embedder
 from settings import Settings
 from tests import fixture_site
@@ -55,9 +55,9 @@ def make_settings(data_dir: Path, models_dir: Path, **overrides: object) -> Sett
 
 
 @pytest.fixture
-def kb(tmp_path: Path, models_dir: Path, minilm: Embedder) -> Iterator[KnowledgeBase]:
+def kb(tmp_path: Path, models_dir: Path, minilm: Embedder) -> Iterator[Components]:
     """A knowledge base on a fresh data folder (local Qdrant, SQLite) sharing the loaded small embedder."""
-    base = KnowledgeBase(make_settings(tmp_path / "data", models_dir), progress=False)
+    base = Components(make_settings(tmp_path / "data", models_dir), progress=False)
     base.__dict__["embedder"] = minilm
     yield base
     base.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from rag import model_fetch
-from rag.components import KnowledgeBase
+from rag.components import Components
 from rag.evaluation import load_questions, retrieval_records
 from scraper.urls import normalize
 from settings import Settings
@@ -69,11 +69,11 @@ class RecordingSite:
 
 
 @pytest.fixture(scope="module")
-def tuya(tmp_path_factory, models_dir: Path) -> Iterator[tuple[KnowledgeBase, RecordingSite, dict]]:
+def tuya(tmp_path_factory, models_dir: Path) -> Iterator[tuple[Components, RecordingSite, dict]]:
     settings: Settings = make_settings(tmp_path_factory.mktemp("tuya"), models_dir,
                                        embedding_model=Settings.model_fields["embedding_model"].default)
     model_fetch.fetch(model_fetch.offline_key(settings.embedding_model), models_dir)
-    kb = KnowledgeBase(settings, progress=False)
+    kb = Components(settings, progress=False)
     site = RecordingSite("v1")
     report = kb.indexer.index(site.base)
     yield kb, site, {"index": report, "crawl": kb.indexer.last_crawl}

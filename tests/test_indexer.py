@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from rag.components import KnowledgeBase
+from rag.components import Components
 from rag.indexer import RefreshError
 from storage.page_registry import PageRegistry
 from tests import fixture_site
@@ -14,11 +14,11 @@ from tests import fixture_site
 C = fixture_site.CANONICAL
 
 
-def texts(kb: KnowledgeBase) -> list[str]:
+def texts(kb: Components) -> list[str]:
     return [c.search_text for c in kb.store.all_chunks()]
 
 
-def test_index_holds_clean_content_with_contact_block_once(site, kb: KnowledgeBase) -> None:
+def test_index_holds_clean_content_with_contact_block_once(site, kb: Components) -> None:
     _, base = site
     report = kb.indexer.index(base)
     assert sorted(report.added) == sorted(f"{C}{p}" for p in ("/", "/ahorro", "/credito", "/tarjeta"))
@@ -34,7 +34,7 @@ def test_index_holds_clean_content_with_contact_block_once(site, kb: KnowledgeBa
     assert {c.url for c in kb.store.all_chunks()} <= {f"{C}{p}" for p in ("/", "/ahorro", "/credito", "/tarjeta")}
 
 
-def test_search_finds_the_page_that_answers(site, kb: KnowledgeBase) -> None:
+def test_search_finds_the_page_that_answers(site, kb: Components) -> None:
     _, base = site
     kb.indexer.index(base)
     top = kb.retriever.search("¿Cuál es la tasa de la tarjeta bajo monto?", 3)
@@ -42,7 +42,7 @@ def test_search_finds_the_page_that_answers(site, kb: KnowledgeBase) -> None:
     assert any("45,33333%" in h.chunk.text and h.chunk.url == f"{C}/tarjeta" for h in top)
 
 
-def test_refresh_applies_changes_and_reembeds_only_what_changed(site, kb: KnowledgeBase) -> None:
+def test_refresh_applies_changes_and_reembeds_only_what_changed(site, kb: Components) -> None:
     s, base = site
     kb.indexer.index(base)
     credito_chunks = [c.text for c in kb.store.all_chunks() if c.url == f"{C}/credito"]
@@ -64,7 +64,7 @@ def test_refresh_applies_changes_and_reembeds_only_what_changed(site, kb: Knowle
     assert registry[f"{C}/credito"].status == "kept_after_error"
 
 
-def test_refresh_without_change_embeds_nothing(site, kb: KnowledgeBase) -> None:
+def test_refresh_without_change_embeds_nothing(site, kb: Components) -> None:
     _, base = site
     first = kb.indexer.index(base)
     again = kb.indexer.refresh(base)
@@ -73,7 +73,7 @@ def test_refresh_without_change_embeds_nothing(site, kb: KnowledgeBase) -> None:
     assert len(again.unchanged) == 4 and not (again.added or again.changed or again.removed)
 
 
-def test_failed_refresh_leaves_previous_index_whole(site, kb: KnowledgeBase, monkeypatch) -> None:
+def test_failed_refresh_leaves_previous_index_whole(site, kb: Components, monkeypatch) -> None:
     s, base = site
     kb.indexer.index(base)
     before = texts(kb)
@@ -90,7 +90,7 @@ def test_failed_refresh_leaves_previous_index_whole(site, kb: KnowledgeBase, mon
     assert len(kb.store.client.get_collections().collections) == 1  # the half-built version was dropped
 
 
-def test_unreachable_site_does_not_empty_the_index(site, kb: KnowledgeBase) -> None:
+def test_unreachable_site_does_not_empty_the_index(site, kb: Components) -> None:
     _, base = site
     kb.indexer.index(base)
     count = kb.store.count()
@@ -99,7 +99,7 @@ def test_unreachable_site_does_not_empty_the_index(site, kb: KnowledgeBase) -> N
     assert kb.store.count() == count
 
 
-def test_searches_keep_answering_during_a_refresh(site, kb: KnowledgeBase) -> None:
+def test_searches_keep_answering_during_a_refresh(site, kb: Components) -> None:
     s, base = site
     kb.indexer.index(base)
     fixture_site.build_v2(s)
@@ -126,12 +126,12 @@ def test_searches_keep_answering_during_a_refresh(site, kb: KnowledgeBase) -> No
     assert not errors and answered > 0
 
 
-def test_index_survives_a_process_restart(site, kb: KnowledgeBase, minilm) -> None:
+def test_index_survives_a_process_restart(site, kb: Components, minilm) -> None:
     _, base = site
     kb.indexer.index(base)
     count = kb.store.count()
     kb.close()
-    reopened = KnowledgeBase(kb.settings, progress=False)
+    reopened = Components(kb.settings, progress=False)
     reopened.__dict__["embedder"] = minilm
     try:
         assert reopened.store.count() == count

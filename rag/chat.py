@@ -1,0 +1,184 @@
+"""The answering core every chat adapter calls: message -> history -> rewrite -> retrieve -> generate.
+
+``ChatService.answer`` returns an ``Answer``; ``ChatService.stream`` yields text deltas and ends with
+the ``Answer``. The user's text is masked (card and ID numbers) before it is stored, logged or sent
+to a model. An answer is ``answered`` only when retrieval found relevant text and the model answered
+from it; otherwise the user gets a polite ``no_answer`` / ``out_of_scope`` / ``refused`` reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from rag import policy
+from rag.generator import Generator
+from rag.policy import Status
+from rag.prompts import (
+    ANSWER_PROMPT,
+    NOT_FOUND,
+    REWRITE_PROMPT,
+    format_context,
+    history_messages,
+    to_chat_messages,
+)
+from rag.retriever import Retrieved, Retriever
+from rag.sparse import tokens
+from storage.conversations import ConversationKey, ConversationStore
+from storage.masking import mask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str
+    title: str
+
+
+@dataclass
+class Answer:
+    text: str
+    status: Status
+    sources: list[Source] = field(default_factory=list)
+    retrieved: list[Retrieved] = field(default_factory=list)
+    standalone_question: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ChatPolicy:
+    top_k: int = 5
+    history_messages: int = 6
+    min_dense_score: float = 0.30
+    max_new_tokens: int = 200
+    rewrite_max_new_tokens: int = 60
+    max_question_chars: int = 1000
+    contact: str = "01 8000 978 888"
+
+
+class ChatService:
+    def __init__(self, retriever: Retriever, generator: Generator, conversations: ConversationStore,
+                 chat_policy: ChatPolicy | None = None) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.conversations = conversations
+        self.policy = chat_policy or ChatPolicy()
+
+    def answer(self, key: ConversationKey, user_text: str) -> Answer:
+        result: Answer | None = None
+        for item in self.stream(key, user_text):
+            if isinstance(item, Answer):
+                result = item
+        assert result is not None
+        return result
+
+    def stream(self, key: ConversationKey, user_text: str) -> Iterator[str | Answer]:
+        """Yield text deltas as they are generated, then the final ``Answer`` (stored in the history)."""
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        question = mask(user_text.strip())[: self.policy.max_question_chars]
+        lang = policy.language(question)
+        history = self.conversations.history(key, self.policy.history_messages)
+
+        if not question or policy.is_injection(question):
+            answer = Answer(policy.reply("refused", lang, self.policy.contact), "refused",
+                            standalone_question=question)
+            yield answer.text
+            yield self._finish(key, question, answer, started, timings)
+            return
+
+        standalone = self._rewrite(question, history, timings) if history else question
+        t = time.perf_counter()
+        hits = self.retriever.search(standalone, self.policy.top_k)
+        timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
+        on_topic = policy.mentions_tuya_topic(standalone)
+        best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
+        if not hits or best_dense < self.policy.min_dense_score:
+            status: Status = "no_answer" if on_topic else "out_of_scope"
+            answer = Answer(policy.reply(status, lang, self.policy.contact), status, [], hits, standalone)
+            yield answer.text
+            yield self._finish(key, question, answer, started, timings)
+            return
+
+        prompt = ANSWER_PROMPT.invoke({"context": format_context(hits), "question": standalone})
+        messages = to_chat_messages(prompt.to_messages())
+        text = ""
+        maybe_marker = True  # hold the text back while it could still be the NOT_FOUND marker
+        t = time.perf_counter()
+        for piece in self.generator.stream(messages, self.policy.max_new_tokens):
+            timings.setdefault("first_token_ms", (time.perf_counter() - started) * 1000)
+            text += piece
+            if maybe_marker:
+                head = text.lstrip()
+                if NOT_FOUND.startswith(head) or head.startswith(NOT_FOUND):
+                    continue
+                maybe_marker = False
+                yield head
+                continue
+            yield piece
+        timings["generate_ms"] = (time.perf_counter() - t) * 1000
+        text = text.strip()
+        if not text or NOT_FOUND in text:
+            status = "no_answer" if on_topic else "out_of_scope"
+            answer = Answer(policy.reply(status, lang, self.policy.contact), status, [], hits, standalone)
+            yield answer.text
+        else:
+            answer = Answer(text, "answered", cite(text, hits), hits, standalone)
+        yield self._finish(key, question, answer, started, timings)
+
+    def reset(self, key: ConversationKey) -> int:
+        return self.conversations.reset(key)
+
+    def forget(self, platform: str, user_id: str) -> int:
+        return self.conversations.forget_user(platform, user_id)
+
+    def _rewrite(self, question: str, history: list, timings: dict[str, float]) -> str:  # type: ignore[type-arg]
+        """The follow-up as a standalone question, in its own language (only called with history)."""
+        t = time.perf_counter()
+        prompt = REWRITE_PROMPT.invoke({
+            "history": history_messages([(turn.role, turn.content) for turn in history]),
+            "question": question,
+        })
+        try:
+            rewritten = self.generator.generate(to_chat_messages(prompt.to_messages()),
+                                                self.policy.rewrite_max_new_tokens)
+        finally:
+            timings["rewrite_ms"] = (time.perf_counter() - t) * 1000
+        rewritten = rewritten.strip().strip('"').splitlines()[0].strip() if rewritten.strip() else ""
+        if not rewritten or len(rewritten) > 3 * len(question) + 200:
+            previous = " ".join(turn.content for turn in history if turn.role == "user")
+            return f"{previous} {question}".strip()
+        return rewritten
+
+    def _finish(self, key: ConversationKey, question: str, answer: Answer, started: float,
+                timings: dict[str, float]) -> Answer:
+        self.conversations.add_message(key, "user", question)
+        answer.message_id = self.conversations.add_message(
+            key, "assistant", answer.text, status=answer.status, standalone_question=answer.standalone_question,
+            sources=[s.url for s in answer.sources])
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        answer.timings = timings
+        log.info("answer status=%s total_ms=%.0f", answer.status, timings["total_ms"])
+        return answer
+
+
+def cite(answer_text: str, hits: list[Retrieved], max_sources: int = 3) -> list[Source]:
+    """The pages the answer came from: chunks sharing most of the answer's terms (best first)."""
+    answer_terms = set(tokens(answer_text))
+    scored = []
+    for rank, h in enumerate(hits):
+        overlap = len(answer_terms & set(tokens(h.chunk.search_text))) / max(len(answer_terms), 1)
+        scored.append((overlap, -rank, h))
+    scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
+    best = scored[0][0] if scored else 0.0
+    sources: list[Source] = []
+    for overlap, _, h in scored:
+        if overlap < 0.6 * best or len(sources) >= max_sources:
+            break
+        if all(s.url != h.chunk.url for s in sources):
+            sources.append(Source(h.chunk.url, h.chunk.title))
+    return sources or ([Source(hits[0].chunk.url, hits[0].chunk.title)] if hits else [])

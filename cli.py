@@ -68,6 +68,10 @@ def models_fetch(
             path = model_fetch.fetch(key, settings.models_dir, force=force)
         except model_fetch.ModelFetchError as exc:
             raise _fail(str(exc)) from exc
+        if (path / "model.gguf").is_file():  # a GGUF LLM: de-quantise once now, not at the first question
+            from rag.generator import ensure_safetensors
+
+            ensure_safetensors(path)
         typer.echo(f"{key}: {path}")
 
 

@@ -169,7 +169,7 @@ class _SectionBuilder:
     def _open_section(self, heading: str) -> None:
         if self.blocks:
             self.sections.append(Section(self.heading, tuple(self.blocks)))
-        elif self.heading:  # a heading with no content of its own joins the next one
+        elif self.heading and self.heading != heading:  # a heading with no content of its own joins the next
             heading = f"{self.heading} › {heading}"
         self.heading, self.blocks = heading, []
 

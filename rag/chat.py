@@ -52,6 +52,7 @@ class Answer:
 @dataclass(frozen=True)
 class ChatPolicy:
     top_k: int = 5
+    follow_chunks: int = 2
     history_messages: int = 6
     min_dense_score: float = 0.30
     max_new_tokens: int = 200
@@ -104,7 +105,10 @@ class ChatService:
             yield self._finish(key, question, answer, started, timings)
             return
 
-        prompt = ANSWER_PROMPT.invoke({"context": format_context(hits), "question": standalone})
+        extra = self.retriever.following(hits, self.policy.follow_chunks)
+        context = _interleave(hits, extra)
+        hits = hits + extra
+        prompt = ANSWER_PROMPT.invoke({"context": format_context(context), "question": standalone})
         messages = to_chat_messages(prompt.to_messages())
         text = ""
         maybe_marker = True  # hold the text back while it could still be the NOT_FOUND marker
@@ -164,6 +168,17 @@ class ChatService:
         answer.timings = timings
         log.info("answer status=%s total_ms=%.0f", answer.status, timings["total_ms"])
         return answer
+
+
+def _interleave(hits: list[Retrieved], extra: list[Retrieved]) -> list[Retrieved]:
+    """Context order: each following chunk right after the chunk it continues."""
+    after = {(e.chunk.url, e.chunk.position - 1): e for e in extra}
+    out: list[Retrieved] = []
+    for h in hits:
+        out.append(h)
+        if (h.chunk.url, h.chunk.position) in after:
+            out.append(after.pop((h.chunk.url, h.chunk.position)))
+    return out + list(after.values())
 
 
 def cite(answer_text: str, hits: list[Retrieved], max_sources: int = 3) -> list[Source]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.chunker import Chunk
+from rag.chunker import Chunk, chunk_id
 from rag.embedder import Embedder
 from rag.sparse import encode_query
 from storage.vector_store import VectorStore
@@ -55,3 +55,13 @@ class Retriever:
                 chunks[hit.chunk.id] = hit.chunk
         ranked = sorted(fused, key=lambda cid: fused[cid], reverse=True)[:k]
         return [Retrieved(chunks[c], fused[c], scores[c].get("dense"), scores[c].get("sparse")) for c in ranked]
+
+    def following(self, hits: list[Retrieved], count: int) -> list[Retrieved]:
+        """For the best ``count`` hits, the chunk that follows each on its page (when not already a hit).
+
+        A topic often starts at the end of one chunk and goes on in the next (a product's name,
+        then its benefits): the generator sees both; the ranking is left as it is.
+        """
+        have = {h.chunk.id for h in hits}
+        wanted = [chunk_id(h.chunk.url, h.chunk.position + 1) for h in hits[:count]]
+        return [Retrieved(c, 0.0) for c in self.store.get([i for i in dict.fromkeys(wanted) if i not in have])]

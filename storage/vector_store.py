@@ -118,6 +118,14 @@ class VectorStore:
             if offset is None:
                 return sorted(chunks, key=lambda c: (c.url, c.position))
 
+    def get(self, ids: Sequence[str]) -> list[Chunk]:
+        """The chunks with these ids that exist in the live index (in the order asked)."""
+        if not ids or not self.live_collection():
+            return []
+        found = {str(p.id): _chunk(p.payload or {}) for p in self.client.retrieve(self._live(), ids=list(ids),
+                                                                                 with_payload=True)}
+        return [found[i] for i in ids if i in found]
+
     def search(self, dense: np.ndarray | None, sparse: SparseVector | None, limit: int) -> list[list[StoredHit]]:
         """One ranked hit list per given query vector (dense first, then sparse)."""
         requests = []

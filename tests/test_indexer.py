@@ -138,3 +138,16 @@ def test_index_survives_a_process_restart(site, kb: Components, minilm) -> None:
         assert reopened.indexer.refresh(base).chunks_embedded == 0
     finally:
         reopened.close()
+
+
+def test_the_chunk_following_a_hit_can_be_fetched_for_context(site, kb: Components) -> None:
+    from rag.retriever import Retrieved
+
+    _, base = site
+    kb.indexer.index(base)
+    chunks = kb.store.all_chunks()
+    first = next(c for c in chunks if any(o.url == c.url and o.position == c.position + 1 for o in chunks))
+    (following,) = kb.retriever.following([Retrieved(first, 1.0)], 1)
+    assert following.chunk.url == first.url and following.chunk.position == first.position + 1
+    last = max((c for c in chunks if c.url == first.url), key=lambda c: c.position)
+    assert kb.retriever.following([Retrieved(last, 1.0)], 1) == []

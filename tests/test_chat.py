@@ -103,3 +103,28 @@ def test_history_survives_a_restart_and_reset_and_forget_clear_it(bot: Component
         assert again.conversations.history(ANA) == []
     finally:
         again.close()
+
+
+def test_ask_and_chat_commands(bot: Components, models_dir: Path, monkeypatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    bot.close()  # local Qdrant admits one client per folder: the commands open their own
+    monkeypatch.chdir(bot.settings.data_dir.parent)
+    for key, value in {"TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(bot.settings.data_dir),
+                       "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
+                       "LLM_MODEL": LLM}.items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    result = runner.invoke(app, ["ask", "¿Cuál es la tasa efectiva anual de la Tarjeta Bajo Monto?", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "answered" and "45,33333" in answer["text"]
+    assert f"{C}/tarjeta" in [s["url"] for s in answer["sources"]]
+
+    result = runner.invoke(app, ["chat", "--user", "pepe"], input="¿La Tarjeta Oro sirve fuera de Colombia?\n/salir\n")
+    assert result.exit_code == 0, result.output
+    assert "Fuentes:" in result.stdout and f"{C}/tarjeta" in result.stdout

@@ -86,8 +86,8 @@ class ChatService:
         history = self.conversations.history(key, self.policy.history_messages)
 
         if not question or policy.is_injection(question):
-            answer = Answer(policy.reply("refused", lang, self.policy.contact), "refused",
-                            standalone_question=question)
+            status: Status = "refused" if question else "out_of_scope"
+            answer = Answer(policy.reply(status, lang, self.policy.contact), status, standalone_question=question)
             yield answer.text
             yield self._finish(key, question, answer, started, timings)
             return
@@ -99,7 +99,7 @@ class ChatService:
         on_topic = policy.mentions_tuya_topic(standalone)
         best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
         if not hits or best_dense < self.policy.min_dense_score:
-            status: Status = "no_answer" if on_topic else "out_of_scope"
+            status = "no_answer" if on_topic else "out_of_scope"
             answer = Answer(policy.reply(status, lang, self.policy.contact), status, [], hits, standalone)
             yield answer.text
             yield self._finish(key, question, answer, started, timings)

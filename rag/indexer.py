@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -106,7 +106,7 @@ class Indexer:
         for c in chunks:
             per_page[c.url] = per_page.get(c.url, 0) + 1
         self.registry.replace_all(
-            RegisteredPage(**{**r.__dict__, "chunk_count": per_page.get(url, 0)}) for url, r in current.items()
+            replace(r, chunk_count=per_page.get(url, 0)) for url, r in current.items()
         )
         self.cache.keep_only(c.content_hash for c in chunks)
         report.chunks_total = len(chunks)
@@ -131,13 +131,13 @@ class Indexer:
         for url in crawl.not_modified:
             record = by_path.get(path_and_query(url))
             if record and record.url not in current:
-                current[record.url] = RegisteredPage(**{**record.__dict__, "status": "indexed"})
+                current[record.url] = replace(record, status="indexed")
         kept: set[str] = set()
         for url, reason in crawl.failed.items():
             record = by_path.get(path_and_query(url))
             if record and record.url not in current:
                 log.warning("keeping %s as it was: %s", record.url, reason)
-                current[record.url] = RegisteredPage(**{**record.__dict__, "status": "kept_after_error"})
+                current[record.url] = replace(record, status="kept_after_error")
                 kept.add(record.url)
         return current, kept
 

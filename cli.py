@@ -15,14 +15,12 @@ from settings import Settings, get_settings
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
+    """Errors a user can act on (printed as one line); evaluated only when an exception is raised."""
     from rag.generator import GenerationError, GeneratorBusy
     from rag.model_fetch import ModelNotAvailable
     from storage.vector_store import IndexNotBuilt
 
     return (IndexNotBuilt, ModelNotAvailable, GenerationError, GeneratorBusy)
-
-
-KNOWN_ERRORS = _known_errors()
 
 app = typer.Typer(help="TuyaBot: answers TUYA customers from tuya.com.co.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -189,7 +187,7 @@ def evaluate(
                 sink.flush()
                 typer.echo(f"[{n}/{len(qs)}] {record['id']}: {record['status']} ({record['latency_ms']:.0f} ms)",
                            err=True)
-    except KNOWN_ERRORS as exc:
+    except _known_errors() as exc:
         raise _fail(str(exc)) from exc
     finally:
         components.close()
@@ -221,7 +219,7 @@ def ask(
         answer = components.chat.answer(key, question)
         if not user:
             components.chat.reset(key)
-    except KNOWN_ERRORS as exc:
+    except _known_errors() as exc:
         raise _fail(str(exc)) from exc
     finally:
         components.close()
@@ -270,7 +268,7 @@ def chat(user: Annotated[str, typer.Option("--user", help="Whose conversation.")
                         _print_answer(item)
                     else:
                         typer.echo(item, nl=False)
-            except KNOWN_ERRORS as exc:
+            except _known_errors() as exc:
                 typer.secho(f"\nerror: {exc}", fg=typer.colors.RED, err=True)
     finally:
         components.close()

@@ -1,7 +1,7 @@
 """Knowledge-base benchmark: index time of the shared site v1, no-change refresh, query latency,
 and query latency of local-mode Qdrant at 10k and 100k synthetic chunks.
 
-    TUYABOT_PROFILE=offline .venv/bin/python bench/bench_index.py [--synthetic 10000 100000]
+    TUYABOT_PROFILE=offline .venv/bin/python -m bench.bench_index [--synthetic 10000 100000]
 """
 
 from __future__ import annotations

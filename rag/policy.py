@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Literal
+
+from rag.sparse import fold
 
 Status = Literal["answered", "no_answer", "out_of_scope", "refused"]
 Language = Literal["es", "en"]
@@ -102,11 +103,6 @@ REPLIES: dict[Language, dict[Status, str]] = {
         "products and services.",
     },
 }
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def is_injection(text: str) -> bool:

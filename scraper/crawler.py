@@ -190,7 +190,7 @@ class _CrawlRun:
         target = url
         for _ in range(self.config.max_redirects + 1):
             try:
-                response = await self._get(target, conditional, want_body=True)
+                response = await self._get(target, conditional)
             except (httpx.TransportError, RetryableStatus) as exc:
                 self.result.failed[url] = f"{type(exc).__name__}: {exc}"
                 return
@@ -249,7 +249,7 @@ class _CrawlRun:
             last_modified=response.headers.get("last-modified"), links=links,
         ))
 
-    async def _get(self, url: str, headers: Mapping[str, str], want_body: bool) -> _Response:
+    async def _get(self, url: str, headers: Mapping[str, str]) -> _Response:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((httpx.TransportError, RetryableStatus)),
             stop=stop_after_attempt(self.config.retries),
@@ -265,8 +265,7 @@ class _CrawlRun:
                         raise RetryableStatus(r.status_code)
                     ctype = r.headers.get("content-type", "").split(";")[0].strip().lower()
                     body = None
-                    if want_body and r.status_code == 200 and (ctype in HTML_TYPES or ctype.endswith("xml")
-                                                               or ctype == "text/plain"):
+                    if r.status_code == 200 and (ctype in HTML_TYPES or ctype.endswith("xml") or ctype == "text/plain"):
                         body = await _read_bounded(r, self.config.max_bytes)
                     return _Response(r.status_code, r.headers, body)
         raise AssertionError("unreachable")
@@ -285,7 +284,7 @@ class _CrawlRun:
         """Read robots.txt. Missing (4xx): everything allowed. Unreachable (5xx, network): crawl nothing."""
         url = f"{self.origin}/robots.txt"
         try:
-            response = await self._get(url, {}, want_body=True)
+            response = await self._get(url, {})
         except (httpx.TransportError, RetryableStatus) as exc:
             self.result.failed[url] = f"robots.txt unreachable: {exc}"
             return False
@@ -307,7 +306,7 @@ class _CrawlRun:
                 continue
             done.add(sitemap)
             try:
-                response = await self._get(rebase(sitemap, self.origin), {}, want_body=True)
+                response = await self._get(rebase(sitemap, self.origin), {})
             except (httpx.TransportError, RetryableStatus) as exc:
                 log.warning("sitemap %s unreachable: %s", sitemap, exc)
                 continue

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import percentiles, shared_site
+from rag.chat import history_query
 from rag.chunker import Chunk, chunk_id
 from rag.components import Components
-from rag.evaluation import history_query, load_questions
+from rag.evaluation import load_questions
 from rag.sparse import SparseVector, encode_query
 from settings import get_settings
 from storage.vector_store import VectorStore

@@ -86,8 +86,7 @@ class ChatService:
         history = self.conversations.history(key, self.policy.history_messages)
 
         if not question or policy.is_injection(question):
-            status: Status = "refused" if question else "out_of_scope"
-            answer = Answer(policy.reply(status, lang, self.policy.contact), status, standalone_question=question)
+            answer = self._decline("refused" if question else "out_of_scope", lang, [], question)
             yield answer.text
             yield self._finish(key, question, answer, started, timings)
             return
@@ -99,8 +98,7 @@ class ChatService:
         on_topic = policy.mentions_tuya_topic(standalone)
         best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
         if not hits or best_dense < self.policy.min_dense_score:
-            status = "no_answer" if on_topic else "out_of_scope"
-            answer = Answer(policy.reply(status, lang, self.policy.contact), status, [], hits, standalone)
+            answer = self._decline("no_answer" if on_topic else "out_of_scope", lang, hits, standalone)
             yield answer.text
             yield self._finish(key, question, answer, started, timings)
             return
@@ -127,8 +125,7 @@ class ChatService:
         timings["generate_ms"] = (time.perf_counter() - t) * 1000
         text = text.strip()
         if not text or NOT_FOUND in text:
-            status = "no_answer" if on_topic else "out_of_scope"
-            answer = Answer(policy.reply(status, lang, self.policy.contact), status, [], hits, standalone)
+            answer = self._decline("no_answer" if on_topic else "out_of_scope", lang, hits, standalone)
             yield answer.text
         else:
             answer = Answer(text, "answered", cite(text, hits), hits, standalone)
@@ -139,6 +136,10 @@ class ChatService:
 
     def forget(self, platform: str, user_id: str) -> int:
         return self.conversations.forget_user(platform, user_id)
+
+    def _decline(self, status: Status, lang: policy.Language, hits: list[Retrieved], standalone: str) -> Answer:
+        """The polite reply for an answer that is not given (no sources)."""
+        return Answer(policy.reply(status, lang, self.policy.contact), status, [], hits, standalone)
 
     def _rewrite(self, question: str, history: list, timings: dict[str, float]) -> str:  # type: ignore[type-arg]
         """The follow-up as a standalone question, in its own language (only called with history)."""
@@ -154,8 +155,7 @@ class ChatService:
             timings["rewrite_ms"] = (time.perf_counter() - t) * 1000
         rewritten = rewritten.strip().strip('"').splitlines()[0].strip() if rewritten.strip() else ""
         if not rewritten or len(rewritten) > 3 * len(question) + 200:
-            previous = " ".join(turn.content for turn in history if turn.role == "user")
-            return f"{previous} {question}".strip()
+            return history_query([turn.content for turn in history if turn.role == "user"] + [question])
         return rewritten
 
     def _finish(self, key: ConversationKey, question: str, answer: Answer, started: float,
@@ -168,6 +168,11 @@ class ChatService:
         answer.timings = timings
         log.info("answer status=%s total_ms=%.0f", answer.status, timings["total_ms"])
         return answer
+
+
+def history_query(turns: list[str]) -> str:
+    """A search query without a model: the user's turns joined, the last one at the end."""
+    return " ".join(t.strip() for t in turns)
 
 
 def _interleave(hits: list[Retrieved], extra: list[Retrieved]) -> list[Retrieved]:

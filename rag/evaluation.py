@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.chat import Answer, ChatService
+from rag.chat import Answer, ChatService, history_query
 from rag.retriever import Retrieved, Retriever
 from storage.conversations import ConversationKey
 
@@ -34,11 +34,6 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     if not questions:
         raise BadQuestionsFile(f"{path}: no questions")
     return questions
-
-
-def history_query(turns: list[str]) -> str:
-    """Retrieval query without a model: the last turn, preceded by the earlier user turns (if any)."""
-    return " ".join(t.strip() for t in turns)
 
 
 def retrieval_records(retriever: Retriever, questions: list[dict[str, Any]], k: int) -> Iterator[dict[str, Any]]:

@@ -6,16 +6,15 @@ HTTP, local Qdrant and SQLite. Skipped only where the shared folder is absent; `
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.common import load_module
 from rag import model_fetch
 from rag.components import Components
 from rag.evaluation import load_questions, retrieval_records
@@ -34,16 +33,8 @@ TUYA = "https://www.tuya.com.co"
 SERVICE_HOURS = "Lunes a sábado de 8:00 am a 6:00 pm"
 
 
-def load(name: str, path: Path):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-serve = load("tuya_site_serve", SHARED / "site" / "serve.py")
-scorer = load("tuya_eval_score", SHARED / "eval" / "score.py")
+serve = load_module("tuya_site_serve", SHARED / "site" / "serve.py")
+scorer = load_module("tuya_eval_score", SHARED / "eval" / "score.py")
 
 
 class RecordingSite:

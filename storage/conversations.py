@@ -67,6 +67,12 @@ class ConversationStore:
             s.flush()
             return message.id
 
+    def has_chat(self, platform: str, chat_id: str) -> bool:
+        """Whether any conversation exists in this chat (any user)."""
+        with self.db.session() as s:
+            return s.scalars(select(Conversation.id).where(Conversation.platform == platform,
+                                                           Conversation.chat_id == chat_id).limit(1)).first() is not None
+
     def reset(self, key: ConversationKey) -> int:
         """Clear one conversation; returns how many messages were deleted."""
         with self.db.session() as s:
@@ -99,18 +105,25 @@ class ConversationStore:
                 s.delete(c)
             return len(old)
 
-    def record_feedback(self, message_id: int, platform: str, user_id: str, value: int) -> None:
-        """Store a 👍 (+1) or 👎 (-1) on an answer; a second press by the same user replaces the first."""
+    def record_feedback(self, message_id: int, platform: str, chat_id: str, user_id: str, value: int) -> bool:
+        """Store a 👍 (+1) or 👎 (-1) on an answer given in that chat; a second press by the same user replaces
+        the first. False when that answer is no longer stored there (reset, forgotten or expired)."""
         if value not in (1, -1):
             raise ValueError("feedback is +1 or -1")
         voter = f"{platform}:{user_id}"
         with self.db.session() as s:
+            answer = s.scalars(select(Message.id).join(Conversation).where(
+                Message.id == message_id, Message.role == "assistant", Conversation.platform == platform,
+                Conversation.chat_id == chat_id)).first()
+            if answer is None:
+                return False
             existing = s.scalars(select(Feedback).where(Feedback.message_id == message_id,
                                                         Feedback.user_id == voter)).first()
             if existing:
                 existing.value = value
             else:
                 s.add(Feedback(message_id=message_id, user_id=voter, value=value))
+            return True
 
     def feedback_for(self, message_id: int) -> list[int]:
         with self.db.session() as s:

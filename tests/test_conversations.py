@@ -52,7 +52,7 @@ def test_reset_forget_and_retention(tmp_path) -> None:
     s = store(tmp_path)
     s.add_message(ANA, "user", "uno")
     answer = s.add_message(ANA, "assistant", "dos")
-    s.record_feedback(answer, "telegram", "ana", 1)
+    assert s.record_feedback(answer, "telegram", "chat-1", "ana", 1)
     s.add_message(ConversationKey("telegram", "chat-2", "ana"), "user", "otro chat")
     s.add_message(LUIS, "user", "de Luis")
     s.audit("telegram", "ana", "refresh", "refused")
@@ -72,10 +72,13 @@ def test_reset_forget_and_retention(tmp_path) -> None:
 def test_feedback_and_event_deduplication(tmp_path) -> None:
     s = store(tmp_path)
     answer = s.add_message(ANA, "assistant", "respuesta")
-    s.record_feedback(answer, "telegram", "ana", 1)
-    s.record_feedback(answer, "telegram", "ana", -1)
-    s.record_feedback(answer, "telegram", "luis", 1)
+    assert s.record_feedback(answer, "telegram", "chat-1", "ana", 1)
+    assert s.record_feedback(answer, "telegram", "chat-1", "ana", -1)
+    assert s.record_feedback(answer, "telegram", "chat-1", "luis", 1)
     assert sorted(s.feedback_for(answer)) == [-1, 1]
+    assert not s.record_feedback(answer, "telegram", "another-chat", "luis", 1)  # not an answer given there
+    s.reset(ANA)
+    assert not s.record_feedback(answer, "telegram", "chat-1", "ana", 1)  # that answer is gone
     assert s.first_delivery("slack", "Ev123") is True
     assert s.first_delivery("slack", "Ev123") is False
     assert store(tmp_path).first_delivery("slack", "Ev123") is False

@@ -68,12 +68,49 @@ class Settings(BaseSettings):
     retrieval_mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
     retrieval_candidates: int = Field(default=30, ge=1)
 
+    bot_max_message_chars: int = Field(default=1000, ge=1)
+    bot_rate_limit: str = "6/minute"
+    bot_rate_limit_storage_uri: str = "memory://"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_admin_ids: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_edit_interval_seconds: float = Field(default=1.5, ge=0)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_admin_user_ids: str = ""
+    slack_mode: Literal["auto", "socket", "http"] = "auto"
+    slack_http_host: str = "127.0.0.1"
+    slack_http_port: int = Field(default=3000, ge=1, le=65535)
+    slack_api_url: str = "https://slack.com/api/"
+    slack_thread_followups_without_mention: bool = True
+
     @property
     def resolved_llm_model(self) -> str:
         """LLM_MODEL, else the profile's model (the offline one comes from PyPI packages)."""
         if self.llm_model:
             return self.llm_model
         return "qwen2.5-coder-1.5b-instruct-q4km" if self.offline else "unsloth/Llama-3.2-1B-Instruct"
+
+    @property
+    def telegram_admins(self) -> frozenset[str]:
+        return _id_set(self.telegram_admin_ids)
+
+    @property
+    def slack_admins(self) -> frozenset[str]:
+        return _id_set(self.slack_admin_user_ids)
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value (for log redaction)."""
+        values = [self.qdrant_api_key, self.llm_api_key, self.telegram_bot_token, self.telegram_webhook_secret,
+                  self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     @property
     def offline(self) -> bool:
@@ -104,6 +141,11 @@ class Settings(BaseSettings):
         if self.offline:
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+def _id_set(text: str) -> frozenset[str]:
+    """Comma- or space-separated ids."""
+    return frozenset(part for part in text.replace(",", " ").split() if part)
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -1,0 +1,138 @@
+"""The one core every chat adapter calls: gatekeeping, answers, conversation commands, feedback, refresh.
+
+Adapters translate platform events into these calls and render what comes back; they never touch
+the model, the vector store or SQL. Everything here is synchronous and may be slow (model work,
+crawling): adapters run it in a worker thread, never on their event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from rag.chat import Answer
+from rag.components import Components
+from rag.indexer import RefreshReport
+from storage.conversations import ConversationKey
+
+log = logging.getLogger(__name__)
+
+
+class Gate(Enum):
+    """Whether a message may go on to the model."""
+
+    OK = "ok"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    RATE_LIMITED = "rate_limited"
+
+
+class RefreshStart(Enum):
+    STARTED = "started"
+    REFUSED = "refused"
+    BUSY = "busy"
+
+
+@dataclass(frozen=True)
+class RefreshTicket:
+    """The outcome of a refresh request; ``report`` resolves when a started refresh ends."""
+
+    start: RefreshStart
+    report: Future[RefreshReport] | None = None
+
+
+class BotCore:
+    def __init__(self, components: Components) -> None:
+        settings = components.settings
+        self.components = components
+        self.max_message_chars = settings.bot_max_message_chars
+        self.refresh_url = settings.crawl_base_url
+        self._rate = parse(settings.bot_rate_limit)
+        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.bot_rate_limit_storage_uri))
+        self._refresh_lock = threading.Lock()
+        self._refresh_running = False
+        self._refresh_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh")
+
+    # -- questions -------------------------------------------------------------------------------
+    def gate(self, platform: str, user_id: str, text: str) -> Gate:
+        """Check a message before any model work; a passing message counts against the rate limit."""
+        if not text.strip():
+            return Gate.EMPTY
+        if len(text) > self.max_message_chars:
+            return Gate.TOO_LONG
+        if not self._limiter.hit(self._rate, platform, user_id):
+            return Gate.RATE_LIMITED
+        return Gate.OK
+
+    def answer(self, key: ConversationKey, text: str) -> Answer:
+        return self.components.chat.answer(key, text)
+
+    def stream(self, key: ConversationKey, text: str) -> Iterator[str | Answer]:
+        return self.components.chat.stream(key, text)
+
+    # -- conversation commands ---------------------------------------------------------------------
+    def reset(self, key: ConversationKey) -> int:
+        return self.components.chat.reset(key)
+
+    def forget(self, platform: str, user_id: str) -> int:
+        removed = self.components.chat.forget(platform, user_id)
+        log.info("forgot %s user data rows on %s", removed, platform)
+        return removed
+
+    def feedback(self, message_id: int, key: ConversationKey, value: int) -> bool:
+        """Store a vote on an answer given in ``key``'s chat; False when that answer is no longer stored."""
+        return self.components.conversations.record_feedback(message_id, key.platform, key.chat_id, key.user_id,
+                                                             value)
+
+    def first_delivery(self, platform: str, event_id: str) -> bool:
+        """True the first time a platform event id is seen (kept in the database: holds across restarts)."""
+        return self.components.conversations.first_delivery(platform, event_id)
+
+    def knows_chat(self, platform: str, chat_id: str) -> bool:
+        """Whether the bot already holds a conversation in this chat (e.g. a Slack thread it answered in)."""
+        return self.components.conversations.has_chat(platform, chat_id)
+
+    # -- admin refresh -----------------------------------------------------------------------------
+    def request_refresh(self, platform: str, user_id: str, *, admin: bool,
+                        on_done: Callable[[Future[RefreshReport]], None] | None = None) -> RefreshTicket:
+        """Start a refresh of the index in the background (answers go on meanwhile); audited."""
+        audit = self.components.conversations.audit
+        if not admin:
+            audit(platform, user_id, "refresh", "refused")
+            log.warning("refresh refused for %s user %s (not an admin)", platform, user_id)
+            return RefreshTicket(RefreshStart.REFUSED)
+        with self._refresh_lock:
+            if self._refresh_running:
+                audit(platform, user_id, "refresh", "busy")
+                return RefreshTicket(RefreshStart.BUSY)
+            self._refresh_running = True
+        audit(platform, user_id, "refresh", "started")
+        future = self._refresh_pool.submit(self._refresh, platform, user_id)
+        if on_done:
+            future.add_done_callback(on_done)
+        return RefreshTicket(RefreshStart.STARTED, future)
+
+    def _refresh(self, platform: str, user_id: str) -> RefreshReport:
+        audit = self.components.conversations.audit
+        try:
+            report = self.components.indexer.refresh(self.refresh_url)
+        except Exception as exc:
+            audit(platform, user_id, "refresh", "failed", str(exc)[:500])
+            log.exception("refresh requested by %s user %s failed", platform, user_id)
+            raise
+        finally:
+            with self._refresh_lock:
+                self._refresh_running = False
+        audit(platform, user_id, "refresh", "done", str(report.counts()))
+        return report
+
+    def close(self) -> None:
+        self._refresh_pool.shutdown(wait=True, cancel_futures=True)

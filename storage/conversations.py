@@ -70,8 +70,9 @@ class ConversationStore:
     def has_chat(self, platform: str, chat_id: str) -> bool:
         """Whether any conversation exists in this chat (any user)."""
         with self.db.session() as s:
-            return s.scalars(select(Conversation.id).where(Conversation.platform == platform,
-                                                           Conversation.chat_id == chat_id).limit(1)).first() is not None
+            found = s.scalars(select(Conversation.id).where(Conversation.platform == platform,
+                                                            Conversation.chat_id == chat_id).limit(1)).first()
+            return found is not None
 
     def reset(self, key: ConversationKey) -> int:
         """Clear one conversation; returns how many messages were deleted."""

@@ -1,0 +1,213 @@
+"""The Slack app: bolt listeners (prefilter -> handler -> blocks) over the shared core, run in Socket Mode or HTTP.
+
+Bolt acknowledges every event before the listener runs (``process_before_response=False``); model
+work runs in a worker thread. Each event id is recorded in the database, so Slack's retries and
+duplicate deliveries never produce a second answer, across restarts and replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import texts
+from bot.core import BotCore, Gate, RefreshStart
+from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, answer_messages, escape
+from rag.generator import GeneratorBusy
+from settings import Settings
+from storage.conversations import ConversationKey
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+REFRESH_COMMAND = "/tuyabot-refresh"
+MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+
+class SlackSetupError(RuntimeError):
+    """The Slack settings cannot start the app (missing tokens or secret)."""
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    admins: frozenset[str]
+    thread_followups_without_mention: bool = True
+
+
+def build_app(core: BotCore, settings: Settings) -> AsyncApp:
+    """The bolt app with every listener; HTTP requests are signature-checked with SLACK_SIGNING_SECRET."""
+    token = _secret(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the app's Bot User OAuth Token (xoxb-…)")
+    signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = AsyncApp(token=token, signing_secret=signing, client=AsyncWebClient(token=token,
+                                                                              base_url=settings.slack_api_url),
+                   request_verification_enabled=signing is not None)
+    listeners = Listeners(core, SlackConfig(settings.slack_admins, settings.slack_thread_followups_without_mention))
+    app.event("app_mention")(listeners.mention)
+    app.event("message")(listeners.message)
+    app.action(re.compile(f"^({FEEDBACK_UP}|{FEEDBACK_DOWN})$"))(listeners.feedback)
+    app.command(REFRESH_COMMAND)(ack=listeners.refresh_ack, lazy=[listeners.refresh_run])
+    app.error(listeners.error)
+    return app
+
+
+class Listeners:
+    def __init__(self, core: BotCore, config: SlackConfig) -> None:
+        self.core = core
+        self.config = config
+
+    # -- events -------------------------------------------------------------------------------------
+    async def mention(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient,
+                      context: dict[str, Any]) -> None:
+        """@TuyaBot in a channel: answered in the thread of the message (a thread is one conversation)."""
+        if _from_a_bot(event) or not await self._first_delivery(body):
+            return
+        await self._answer(event, client, thread_ts=event.get("thread_ts") or event["ts"])
+
+    async def message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient,
+                      context: dict[str, Any]) -> None:
+        """DMs, and follow-ups without a mention in threads the bot already answers in."""
+        if _from_a_bot(event) or event.get("subtype") or event.get("user") == context.get("bot_user_id"):
+            return  # bots (itself included), edits, deletions and other message changes
+        text = event.get("text") or ""
+        thread_ts = event.get("thread_ts")
+        if event.get("channel_type") == "im":
+            pass
+        elif not (thread_ts and self.config.thread_followups_without_mention
+                  and f"<@{context.get('bot_user_id')}" not in text  # a mention is the app_mention listener's
+                  and await asyncio.to_thread(self.core.knows_chat, PLATFORM, f"{event['channel']}:{thread_ts}")):
+            return
+        if await self._first_delivery(body):
+            await self._answer(event, client, thread_ts=thread_ts)
+
+    async def _first_delivery(self, body: dict[str, Any]) -> bool:
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        first = await asyncio.to_thread(self.core.first_delivery, PLATFORM, event_id)
+        if not first:
+            log.info("slack event %s already handled: ignored", event_id)
+        return first
+
+    async def _answer(self, event: dict[str, Any], client: AsyncWebClient, *, thread_ts: str | None) -> None:
+        channel, user = event["channel"], event.get("user", "")
+        text = MENTION.sub("", event.get("text") or "").strip()
+        chat_id = f"{channel}:{thread_ts}" if thread_ts else channel
+        try:
+            gate = self.core.gate(PLATFORM, user, text)
+            if gate is not Gate.OK:
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=_gate_reply(gate, self.core))
+                return
+            await client.reactions_add(channel=channel, name="eyes", timestamp=event["ts"])
+            answer = await asyncio.to_thread(self.core.answer, ConversationKey(PLATFORM, chat_id, user), text)
+            feedback = f"{answer.message_id}|{chat_id}" if answer.status in ("answered", "no_answer") else None
+            for message in answer_messages(answer.text, [(s.url, s.title) for s in answer.sources], texts.SOURCES,
+                                           feedback if answer.message_id is not None else None):
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                                              unfurl_media=False, **message)
+        except GeneratorBusy:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.BUSY)
+        except Exception:
+            log.exception("slack event in %s could not be answered", channel)
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.ERROR)
+
+    # -- actions and commands -----------------------------------------------------------------------
+    async def feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        await ack()
+        message_id, _, chat_id = action.get("value", "").partition("|")
+        key = ConversationKey(PLATFORM, chat_id, body["user"]["id"])
+        value = 1 if action["action_id"] == FEEDBACK_UP else -1
+        stored = await asyncio.to_thread(self.core.feedback, int(message_id), key, value)
+        await respond(text=texts.FEEDBACK_THANKS if stored else texts.FEEDBACK_GONE, response_type="ephemeral",
+                      replace_original=False)
+
+    async def refresh_ack(self, ack: Any, command: dict[str, Any]) -> None:
+        """Acknowledged at once (Slack waits 3 s at most); the refresh itself runs in ``refresh_run``."""
+        admin = command.get("user_id") in self.config.admins
+        await ack(text=texts.REFRESH_STARTED if admin else texts.REFRESH_REFUSED, response_type="ephemeral")
+
+    async def refresh_run(self, command: dict[str, Any], respond: Any) -> None:
+        user = command.get("user_id", "")
+        ticket = await asyncio.to_thread(self.core.request_refresh, PLATFORM, user, admin=user in self.config.admins)
+        if ticket.start is RefreshStart.BUSY:
+            await respond(text=texts.REFRESH_BUSY, response_type="ephemeral")
+        if ticket.start is not RefreshStart.STARTED or ticket.report is None:
+            return
+        try:
+            text = texts.refresh_report(await asyncio.wrap_future(ticket.report))
+        except Exception as exc:  # logged and audited by the core
+            text = texts.REFRESH_FAILED.format(error=exc)
+        await respond(text=escape(text), response_type="ephemeral")
+
+    async def error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack request %s failed", body.get("event_id") or body.get("type"), exc_info=error)
+
+
+def _from_a_bot(event: dict[str, Any]) -> bool:
+    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message"
+
+
+def _gate_reply(gate: Gate, core: BotCore) -> str:
+    if gate is Gate.TOO_LONG:
+        return texts.TOO_LONG.format(limit=core.max_message_chars)
+    if gate is Gate.RATE_LIMITED:
+        return texts.RATE_LIMITED
+    return texts.HELP
+
+
+def _secret(value: Any, name: str, what: str) -> str:
+    if value is None or not value.get_secret_value():
+        raise SlackSetupError(f"{name} is not set: {what}; see README, 'Slack'")
+    return value.get_secret_value()
+
+
+# -- transports -------------------------------------------------------------------------------------
+def mode_of(settings: Settings) -> str:
+    if settings.slack_mode != "auto":
+        return settings.slack_mode
+    return "socket" if settings.slack_app_token else "http"
+
+
+async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
+    """Serve the Events API (events, actions, commands) on host:port at /slack/events."""
+    runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=port))
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("slack HTTP mode on http://%s:%s%s", host, port, EVENTS_PATH)
+    return runner
+
+
+async def start_socket(app: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
+    """Connect over Socket Mode (no public URL): Slack pushes the events through a websocket."""
+    app_token = _secret(settings.slack_app_token, "SLACK_APP_TOKEN", "an app-level token (xapp-…) with "
+                        "connections:write")
+    handler = AsyncSocketModeHandler(app, app_token, web_client=AsyncWebClient(base_url=settings.slack_api_url))
+    await handler.connect_async()
+    log.info("slack Socket Mode connected")
+    return handler
+
+
+async def serve(core: BotCore, settings: Settings) -> None:
+    """Run until cancelled, in the configured mode."""
+    app = build_app(core, settings)
+    if mode_of(settings) == "socket":
+        handler = await start_socket(app, settings)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await handler.close_async()
+    else:
+        _secret(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's Signing Secret (HTTP mode)")
+        runner = await start_http(app, settings.slack_http_host, settings.slack_http_port)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()

@@ -1,0 +1,312 @@
+"""The Slack app end to end over real HTTP on loopback.
+
+The real slack-bolt AsyncApp runs our listeners behind its aiohttp adapter (HTTP mode) or its
+Socket Mode client; requests are signed with Slack's v0 scheme and posted to it; its Web API client
+talks to a local fake of Slack's API that records every call (tests/fake_slack.py). Answers come
+from the real core over the fixture site with SmolLM2-135M.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot import texts
+from bot.core import BotCore
+from bot.slack.app import build_app, start_http, start_socket
+from bot.slack.blocks import MAX_BLOCKS, SECTION_LIMIT
+from rag.components import Components
+from storage.conversations import ConversationKey
+from tests import fixture_site
+from tests.chat_server import ChatServer
+from tests.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, SlackCall, signed
+from tests.telegram_emulator import free_port
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ADMIN = "UADMIN01"
+QUESTION = "¿Cuál es la tasa efectiva anual de la Tarjeta Bajo Monto?"
+_ids = itertools.count(1)
+
+
+class RunningSlackApp:
+    """Our bolt app on its own event loop thread, in HTTP mode (default) or Socket Mode."""
+
+    def __init__(self, components: Components, fake: FakeSlack, *, socket_mode: bool = False) -> None:
+        self.fake = fake
+        self.components = components
+        settings = components.settings.model_copy(update={
+            "slack_bot_token": SecretStr("xoxb-test"), "slack_signing_secret": SecretStr(SECRET),
+            "slack_app_token": SecretStr("xapp-test"), "slack_api_url": fake.api_url,
+            "slack_admin_user_ids": ADMIN})
+        self.core = BotCore(components)
+        self.app = build_app(self.core, settings)
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.port = free_port()
+        if socket_mode:
+            self.handler = self._run(start_socket(self.app, settings))
+        else:
+            self.runner = self._run(start_http(self.app, "127.0.0.1", self.port))
+        self.url = f"http://127.0.0.1:{self.port}/slack/events"
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def close(self) -> None:
+        if hasattr(self, "handler"):
+            self._run(self.handler.close_async())
+        if hasattr(self, "runner"):
+            self._run(self.runner.cleanup())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.core.close()
+
+    # posting as Slack does ---------------------------------------------------------------------------
+    def post_json(self, payload: dict[str, Any], **headers: str) -> httpx.Response:
+        body = json.dumps(payload)
+        return httpx.post(self.url, content=body, timeout=30,
+                          headers={"Content-Type": "application/json", **signed(body, SECRET), **headers})
+
+    def post_form(self, fields: dict[str, str]) -> httpx.Response:
+        body = urlencode(fields)
+        return httpx.post(self.url, content=body, timeout=30, headers={
+            "Content-Type": "application/x-www-form-urlencoded", **signed(body, SECRET)})
+
+    def answers(self, channel: str) -> list[SlackCall]:
+        """Messages carrying the 👍/👎 buttons (the last message of each answer) in a channel."""
+        return [c for c in self.fake.of("chat.postMessage") if c.args.get("channel") == channel
+                and any(b.get("type") == "actions" for b in c.args.get("blocks") or [])]
+
+    def wait_answers(self, channel: str, count: int = 1, timeout: float = 90) -> list[SlackCall]:
+        self.fake.wait_for(lambda: len(self.answers(channel)) >= count, timeout)
+        return self.answers(channel)
+
+
+def event_payload(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    return {"token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0001", "type": "event_callback",
+            "event": event, "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}]}
+
+
+def mention(text: str, *, user: str = "UANA0001", channel: str = "C0001", ts: str | None = None,
+            thread_ts: str | None = None) -> dict[str, Any]:
+    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}", "channel": channel,
+             "ts": ts or f"{time.time():.6f}", "event_ts": f"{time.time():.6f}"}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def message(text: str, *, user: str = "UANA0001", channel: str = "C0001", channel_type: str = "channel",
+            thread_ts: str | None = None, **extra: Any) -> dict[str, Any]:
+    event = {"type": "message", "user": user, "text": text, "channel": channel, "channel_type": channel_type,
+             "ts": f"{time.time():.6f}", "event_ts": f"{time.time():.6f}", **extra}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    f = FakeSlack()
+    yield f
+    f.close()
+
+
+@pytest.fixture
+def slack(bot_components: Callable[..., Components], fake: FakeSlack) -> Iterator[Callable[..., RunningSlackApp]]:
+    apps: list[RunningSlackApp] = []
+
+    def make(*, components: Components | None = None, socket_mode: bool = False, **overrides: object
+             ) -> RunningSlackApp:
+        app = RunningSlackApp(components or bot_components(**overrides), fake, socket_mode=socket_mode)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()
+
+
+def _section_texts(calls: list[SlackCall]) -> list[str]:
+    return [b["text"]["text"] for c in calls for b in c.args["blocks"] if b["type"] == "section"]
+
+
+# -- tests --------------------------------------------------------------------------------------------
+def test_url_verification_and_signatures(slack) -> None:
+    app = slack()
+    ok = app.post_json({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV", "type": "url_verification"})
+    assert ok.status_code == 200 and "3eZbrw1aBm2rZgRNFdxV" in ok.text
+    body = json.dumps(event_payload(mention(QUESTION)))
+    forged = httpx.post(app.url, content=body, headers={"Content-Type": "application/json",
+                                                        **signed(body, "not-the-secret")})
+    assert forged.status_code == 401
+    stale = httpx.post(app.url, content=body, headers={"Content-Type": "application/json",
+                                                       **signed(body, SECRET, int(time.time()) - 600)})
+    assert stale.status_code == 401
+    time.sleep(1)
+    assert app.fake.of("chat.postMessage") == []
+
+
+def test_a_mention_is_answered_in_its_thread_with_sources_and_buttons(slack) -> None:
+    app = slack()
+    event = mention(QUESTION, ts="1700000000.000100")
+    assert app.post_json(event_payload(event)).status_code == 200
+    (answer,) = app.wait_answers("C0001")
+    (reaction,) = app.fake.of("reactions.add")
+    assert reaction.args["name"] == "eyes" and reaction.args["timestamp"] == "1700000000.000100"
+    assert answer.args["thread_ts"] == "1700000000.000100"
+    blocks = answer.args["blocks"]
+    assert blocks[0]["type"] == "section" and blocks[0]["text"]["text"].strip()
+    context = next(b for b in blocks if b["type"] == "context")
+    assert any(f"<{fixture_site.CANONICAL}/" in e["text"] for e in context["elements"])
+    buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
+    assert [b["action_id"] for b in buttons] == ["feedback_up", "feedback_down"]
+    key = ConversationKey("slack", "C0001:1700000000.000100", "UANA0001")
+    assert [t.content for t in app.components.conversations.history(key) if t.role == "user"] == [QUESTION]
+
+
+def test_a_follow_up_in_the_thread_continues_the_conversation(slack) -> None:
+    app = slack()
+    app.post_json(event_payload(mention("¿Qué financia el Crédito Hogar?", ts="1700000001.000100")))
+    app.wait_answers("C0001", 1)
+    app.post_json(event_payload(message("¿Y en qué ciudades lo puedo solicitar?", thread_ts="1700000001.000100")))
+    second = app.wait_answers("C0001", 2)[-1]
+    assert second.args["thread_ts"] == "1700000001.000100"
+    key = ConversationKey("slack", "C0001:1700000001.000100", "UANA0001")
+    assert len(app.components.conversations.history(key, 10)) == 4
+    app.post_json(event_payload(message("¿Y otra cosa?", thread_ts="1799999999.000100")))  # a thread it never joined
+    time.sleep(1.5)
+    assert len(app.answers("C0001")) == 2
+
+
+def test_a_direct_message_is_answered(slack) -> None:
+    app = slack()
+    app.post_json(event_payload(message(QUESTION, channel="D0001", channel_type="im")))
+    (answer,) = app.wait_answers("D0001")
+    assert answer.args.get("thread_ts") is None
+    assert app.components.conversations.history(ConversationKey("slack", "D0001", "UANA0001")) != []
+
+
+def test_retries_duplicates_bots_and_edits_produce_no_second_answer(slack) -> None:
+    app = slack()
+    payload = event_payload(mention(QUESTION), "EvDUPLICATE1")
+    app.post_json(payload)
+    app.wait_answers("C0001")
+    assert app.post_json(payload, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+                         ).status_code == 200
+    assert app.post_json(payload).status_code == 200
+    app.post_json(event_payload(message("Soy otro bot", channel="D0002", channel_type="im", bot_id="B0002")))
+    app.post_json(event_payload(message("", channel="D0002", channel_type="im", subtype="message_changed",
+                                        message={"text": "editado"})))
+    app.post_json(event_payload(message("", channel="D0002", channel_type="im", subtype="message_deleted")))
+    app.post_json(event_payload(message("mío", user=BOT_USER_ID, channel="D0002", channel_type="im")))
+    time.sleep(2)
+    assert len(app.fake.of("chat.postMessage")) == 1 and len(app.fake.of("reactions.add")) == 1
+
+
+def test_page_and_model_text_is_escaped_and_long_answers_fit_block_kit(slack, bot_components, site) -> None:
+    s, _ = site
+    s.routes["/avisos"] = fixture_site.Route(fixture_site.page(
+        "/avisos", "Avisos &lt;!channel&gt; &amp; novedades",
+        "<p>Los avisos de la Tarjeta Oro llegan por correo y por la aplicación.</p>"))
+    s.routes["/sitemap.xml"] = fixture_site.Route(fixture_site.sitemap(["/", "/tarjeta", "/credito", "/ahorro",
+                                                                        "/avisos"]), "application/xml", etag=False)
+    paragraph = ("Los avisos de la Tarjeta Oro llegan por correo <!channel> y <https://evil.example|haz clic> & más. "
+                 * 25).strip()
+    long_text = "\n\n".join([paragraph] * 8)
+    server = ChatServer([long_text[i:i + 80] for i in range(0, len(long_text), 80)])
+    try:
+        components = bot_components(llm_backend="openai", llm_base_url=server.url, llm_model="scripted")
+        components.__dict__.pop("generator")
+        app = slack(components=components)
+        app.post_json(event_payload(mention("¿Cómo llegan los avisos de la Tarjeta Oro?")))
+        app.wait_answers("C0001")
+        time.sleep(0.5)
+        posts = [c for c in app.fake.of("chat.postMessage") if c.args.get("blocks")]
+        assert len(posts) >= 2  # one long answer, several messages in the thread
+        for post in posts:
+            assert len(post.args["blocks"]) <= MAX_BLOCKS
+            assert all(len(t) <= SECTION_LIMIT for t in _section_texts([post]))
+            assert "<!channel>" not in json.dumps(post.args) and "<https://evil" not in json.dumps(post.args)
+        shown = "".join(_section_texts(posts))
+        assert shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == long_text
+        assert "&lt;!channel&gt;" in shown
+        context = next(b for b in posts[-1].args["blocks"] if b["type"] == "context")
+        links = " ".join(e["text"] for e in context["elements"])
+        assert "/avisos|Avisos &lt;!channel&gt; &amp; novedades" in links
+    finally:
+        server.close()
+
+
+def test_feedback_buttons_store_the_vote(slack) -> None:
+    app = slack()
+    app.post_json(event_payload(mention(QUESTION, ts="1700000002.000100")))
+    (answer,) = app.wait_answers("C0001")
+    button = next(b for b in answer.args["blocks"] if b["type"] == "actions")["elements"][0]
+    payload = {"type": "block_actions", "user": {"id": "UANA0001", "team_id": TEAM_ID}, "team": {"id": TEAM_ID},
+               "api_app_id": "A0001", "trigger_id": "t1", "response_url": f"{app.fake.url}/response/fb1",
+               "container": {"type": "message", "channel_id": "C0001", "message_ts": answer.args.get("ts", "")},
+               "channel": {"id": "C0001"}, "actions": [{**button, "block_id": "b1", "action_ts": "1"}]}
+    assert app.post_form({"payload": json.dumps(payload)}).status_code == 200
+    app.fake.wait_for(lambda: bool(app.fake.of("response_url")))
+    assert app.fake.of("response_url")[0].args["text"] == texts.FEEDBACK_THANKS
+    message_id = int(button["value"].split("|")[0])
+    assert app.components.conversations.feedback_for(message_id) == [1]
+
+
+def _command(app: RunningSlackApp, user: str) -> httpx.Response:
+    return app.post_form({"token": "legacy", "team_id": TEAM_ID, "channel_id": "C0001", "user_id": user,
+                          "command": "/tuyabot-refresh", "text": "", "api_app_id": "A0001", "trigger_id": "t2",
+                          "response_url": f"{app.fake.url}/response/{user}"})
+
+
+def test_refresh_command_is_acked_at_once_then_reports_to_the_admin(slack, site) -> None:
+    app = slack()
+    s, _ = site
+    fixture_site.build_v2(s)
+    s.delay_seconds = 3.0  # a slow site: the refresh outlasts an answer
+    ack = _command(app, ADMIN)
+    assert ack.status_code == 200 and "Actualizando el índice" in ack.json()["text"]
+    assert not app.fake.of("response_url")  # the ack did not wait for the refresh
+    app.post_json(event_payload(mention(QUESTION)))
+    app.wait_answers("C0001")
+    app.fake.wait_for(lambda: any("Índice actualizado" in c.args.get("text", "") for c in app.fake.of("response_url")),
+                      timeout=120)
+    report = app.fake.of("response_url")[-1].args["text"]
+    assert "Nuevas: 1" in report and "Eliminadas: 1" in report
+    events = app.components.conversations.audit_events("refresh")
+    assert [(e.user_id, e.outcome) for e in events] == [(ADMIN, "started"), (ADMIN, "done")]
+
+
+def test_refresh_command_is_refused_for_anyone_else(slack, site) -> None:
+    app = slack()
+    s, _ = site
+    fixture_site.build_v2(s)
+    pages = set(app.components.indexer.registry.load())
+    ack = _command(app, "UANA0001")
+    assert ack.status_code == 200 and "solo los administradores" in ack.json()["text"]
+    app.fake.wait_for(lambda: bool(app.components.conversations.audit_events("refresh")), timeout=10)
+    assert [(e.user_id, e.outcome) for e in app.components.conversations.audit_events("refresh")] == [
+        ("UANA0001", "refused")]
+    assert set(app.components.indexer.registry.load()) == pages
+
+
+def test_socket_mode_delivers_a_mention_end_to_end(slack, fake) -> None:
+    app = slack(socket_mode=True)
+    fake.wait_for(fake.connected, timeout=10)
+    assert fake.of("apps.connections.open")
+    fake.push({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
+               "payload": event_payload(mention(QUESTION, ts="1700000003.000100"))})
+    (answer,) = app.wait_answers("C0001")
+    assert answer.args["thread_ts"] == "1700000003.000100"
+    assert any(a.get("envelope_id") == "env-1" for a in fake.acks)

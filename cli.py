@@ -1,4 +1,4 @@
-"""The `tuyabot` command line: models, index, refresh, search, ask, chat, eval, status, demo."""
+"""The `tuyabot` command line: models, index, refresh, search, ask, chat, eval, serve, status, demo."""
 
 from __future__ import annotations
 
@@ -28,12 +28,35 @@ models_app = typer.Typer(help="Offline models carried by PyPI packages.", no_arg
 app.add_typer(models_app, name="models")
 
 
+class RedactSecrets(logging.Filter):
+    """Replaces every configured secret (tokens, API keys) in log lines and tracebacks with ***."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 4]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            record.msg, record.args = self.redact(record.getMessage()), ()
+            if record.exc_info or record.exc_text:
+                record.exc_text = self.redact(record.exc_text or logging.Formatter().formatException(record.exc_info))
+        return True
+
+
 def _settings() -> Settings:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact = RedactSecrets(settings.secrets())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
     return settings
 
 
@@ -314,6 +337,54 @@ def _shared_site_server(settings: Settings, version: str):  # type: ignore[no-un
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module.make_server(version)
+
+
+@app.command()
+def serve(
+    platform: Annotated[str, typer.Argument(help="telegram or slack")],
+) -> None:
+    """Run the chat bot on Telegram (polling or webhook) or Slack (Socket Mode or HTTP) until stopped."""
+    import asyncio
+
+    from bot.core import BotCore
+    from bot.slack.app import SlackSetupError
+    from bot.telegram.app import TelegramSetupError
+
+    if platform not in ("telegram", "slack"):
+        raise _fail(f"unknown platform {platform!r}: use telegram or slack")
+    settings = _settings()
+    components = _components(settings)
+    core = BotCore(components)
+    try:
+        if not components.store.live_collection():
+            raise _fail("the index is empty: run `tuyabot index` first")
+        if platform == "telegram":
+            from bot.telegram.app import build_application, run
+
+            build_application(core, settings)  # settings errors before loading any model
+            _warm_up(components)
+            run(core, settings)
+        else:
+            from bot.slack.app import build_app, serve
+
+            build_app(core, settings)
+            _warm_up(components)
+            asyncio.run(serve(core, settings))
+    except (TelegramSetupError, SlackSetupError) as exc:
+        raise _fail(str(exc)) from exc
+    except KeyboardInterrupt:
+        pass
+    finally:
+        core.close()
+        components.close()
+
+
+def _warm_up(components) -> None:  # type: ignore[no-untyped-def]
+    """Load the embedder and the model before the first user waits for them."""
+    components.retriever.search("tarjeta", 1)
+    load = getattr(components.generator, "load", None)
+    if load:
+        load()
 
 
 @app.command()

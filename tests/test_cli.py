@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from cli import RedactSecrets, app
 from tests import fixture_site
 
 runner = CliRunner()
@@ -82,3 +83,35 @@ def test_offline_profile_without_fetched_model_explains(env, monkeypatch, site) 
     result = runner.invoke(app, ["index", "--url", base])
     assert result.exit_code == 1
     assert "tuyabot models fetch --offline" in result.output
+
+
+def test_serve_needs_an_index_and_the_platform_tokens(env, site, monkeypatch) -> None:
+    for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.setenv(name, "")
+    result = runner.invoke(app, ["serve", "telegram"])
+    assert result.exit_code == 1 and "tuyabot index" in result.output
+    _, base = site
+    assert runner.invoke(app, ["index", "--url", base]).exit_code == 0
+    result = runner.invoke(app, ["serve", "telegram"])
+    assert result.exit_code == 1 and "TELEGRAM_BOT_TOKEN is not set" in result.output and "BotFather" in result.output
+    result = runner.invoke(app, ["serve", "slack"])
+    assert result.exit_code == 1 and "SLACK_BOT_TOKEN is not set" in result.output
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    result = runner.invoke(app, ["serve", "slack"])  # HTTP mode (no app token) needs the signing secret
+    assert result.exit_code == 1 and "SLACK_SIGNING_SECRET is not set" in result.output
+    result = runner.invoke(app, ["serve", "whatsapp"])
+    assert result.exit_code == 1 and "telegram or slack" in result.output
+
+
+def test_secrets_never_reach_the_logs(caplog) -> None:
+    redact = RedactSecrets(["123456:AAH-secret-token", "xoxb-9999"])
+    caplog.handler.addFilter(redact)
+    log = logging.getLogger("tuyabot.test")
+    log.warning("POST https://api.telegram.org/bot%s/getMe failed", "123456:AAH-secret-token")
+    try:
+        raise RuntimeError("auth failed for xoxb-9999")
+    except RuntimeError:
+        log.exception("slack")
+    text = caplog.text
+    assert "AAH-secret-token" not in text and "xoxb-9999" not in text
+    assert "bot***/getMe" in text and "auth failed for ***" in text

@@ -310,3 +310,13 @@ def test_socket_mode_delivers_a_mention_end_to_end(slack, fake) -> None:
     (answer,) = app.wait_answers("C0001")
     assert answer.args["thread_ts"] == "1700000003.000100"
     assert any(a.get("envelope_id") == "env-1" for a in fake.acks)
+
+
+def test_an_internal_error_gets_a_polite_message_in_the_thread(slack, bot_components) -> None:
+    components = bot_components()
+    components.store.drop(components.store.live_collection() or "")  # the index vanished under the app
+    app = slack(components=components)
+    app.post_json(event_payload(mention(QUESTION, ts="1700000004.000100")))
+    app.fake.wait_for(lambda: any(texts.ERROR == c.args.get("text") for c in app.fake.of("chat.postMessage")))
+    (apology,) = app.fake.of("chat.postMessage")
+    assert apology.args["thread_ts"] == "1700000004.000100"

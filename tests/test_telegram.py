@@ -90,12 +90,14 @@ class RunningBot:
         return answers()
 
 
-@pytest.fixture
-def telegram(bot_components: Callable[..., Components], emulator: Emulator) -> Iterator[Callable[..., RunningBot]]:
+@pytest.fixture(params=["polling", "webhook"])
+def telegram(request: pytest.FixtureRequest, bot_components: Callable[..., Components], emulator: Emulator
+             ) -> Iterator[Callable[..., RunningBot]]:
+    """Makes running bots; every test using it runs once with long polling and once with the webhook."""
     bots: list[RunningBot] = []
 
-    def make(*, webhook: bool = False, components: Components | None = None, **overrides: object) -> RunningBot:
-        bot = RunningBot(components or bot_components(**overrides), emulator, webhook)
+    def make(*, components: Components | None = None, **overrides: object) -> RunningBot:
+        bot = RunningBot(components or bot_components(**overrides), emulator, request.param == "webhook")
         bots.append(bot)
         return bot
 
@@ -270,12 +272,14 @@ def test_refresh_by_an_admin_reports_while_questions_are_still_answered(telegram
     admin, ana = bot.user(ADMIN), bot.user(110)
     admin.send("/refresh")
     bot.wait_text(ADMIN, "Actualizando el índice", timeout=5)
+    admin.send("/refresh")
+    bot.wait_text(ADMIN, "Ya hay una actualización del índice en curso", timeout=5)
     ana.send(QUESTION)
     bot.wait_answers(110)
     report = bot.wait_text(ADMIN, "Índice actualizado", timeout=120).params["text"]
     assert "Nuevas: 1" in report and "Eliminadas: 1" in report
     events = bot.components.conversations.audit_events("refresh")
-    assert [(e.user_id, e.outcome) for e in events] == [(str(ADMIN), "started"), (str(ADMIN), "done")]
+    assert [(e.user_id, e.outcome) for e in events] == [(str(ADMIN), o) for o in ("started", "busy", "done")]
     answered = [c for c in bot.sent(110) if _feedback_data(c)]
     refreshed_at = next(i for i, c in enumerate(bot.proxy.calls()) if "Índice actualizado" in c.params.get("text", ""))
     assert bot.proxy.calls().index(answered[0]) < refreshed_at  # answered before the refresh ended
@@ -302,16 +306,11 @@ def test_an_internal_error_gets_an_apology(telegram, bot_components) -> None:
     bot.wait_text(112, "tuve un problema")
 
 
-def test_webhook_mode_answers_and_checks_the_secret_token(telegram) -> None:
-    bot = telegram(webhook=True)
+@pytest.mark.parametrize("telegram", ["webhook"], indirect=True)
+def test_the_webhook_is_registered_with_a_secret_token_that_is_checked(telegram) -> None:
+    bot = telegram()
     (hook,) = bot.proxy.calls("setWebhook")
     assert hook.params["url"] == bot.webhook.url and hook.params["secret_token"] == "s3cret-token"
-    ana = bot.user(113)
-    ana.send("/start")
-    bot.wait_text(113, "TuyaBot")
-    ana.send(QUESTION)
-    final = bot.wait_answers(113)[0]
-    assert texts.SOURCES in final.params["text"]
     forged = {"update_id": 9999, "message": {"message_id": 1, "date": int(time.time()), "text": "/start",
                                             "chat": {"id": 113, "type": "private"}}}
     response = httpx.post(bot.webhook.url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})

@@ -317,6 +317,6 @@ def test_an_internal_error_gets_a_polite_message_in_the_thread(slack, bot_compon
     components.store.drop(components.store.live_collection() or "")  # the index vanished under the app
     app = slack(components=components)
     app.post_json(event_payload(mention(QUESTION, ts="1700000004.000100")))
-    app.fake.wait_for(lambda: any(texts.ERROR == c.args.get("text") for c in app.fake.of("chat.postMessage")))
+    app.fake.wait_for(lambda: any(c.args.get("text") == texts.ERROR for c in app.fake.of("chat.postMessage")))
     (apology,) = app.fake.of("chat.postMessage")
     assert apology.args["thread_ts"] == "1700000004.000100"

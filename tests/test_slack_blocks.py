@@ -28,7 +28,7 @@ def test_any_text_becomes_escaped_messages_within_block_kit_limits(text: str) ->
         assert len(blocks) <= MAX_BLOCKS
         texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
         assert all(len(t) <= SECTION_LIMIT for t in texts) and sum(map(len, texts)) <= MESSAGE_TEXT_LIMIT
-        assert all("<" not in t and ">" not in t for t in texts + [message["text"]])
+        assert all("<" not in t and ">" not in t for t in [*texts, message["text"]])
         sections += texts
     assert unescape("".join(sections)) == normalise(text)
     tail = messages[-1]["blocks"]

@@ -52,7 +52,7 @@ def _settings() -> Settings:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "sentence_transformers", "transformers"):
+    for noisy in ("httpx", "httpcore", "sentence_transformers", "transformers", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     redact = RedactSecrets(settings.secrets())
     for handler in logging.getLogger().handlers:
@@ -285,11 +285,15 @@ def chat(user: Annotated[str, typer.Option("--user", help="Whose conversation.")
                 continue
             typer.echo("tuyabot> ", nl=False)
             try:
+                shown = ""
                 for item in components.chat.stream(key, text):
                     if isinstance(item, Answer):
+                        if item.text != shown.strip():  # the draft was replaced (e.g. a figure in no page)
+                            typer.echo(f"\ntuyabot> {item.text}", nl=False)
                         typer.echo("")
                         _print_answer(item)
                     else:
+                        shown += item
                         typer.echo(item, nl=False)
             except _known_errors() as exc:
                 typer.secho(f"\nerror: {exc}", fg=typer.colors.RED, err=True)

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     retrieval_top_k: int = Field(default=5, ge=1)
     retrieval_mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
     retrieval_candidates: int = Field(default=30, ge=1)
+    context_max_sentences: int = Field(default=0, ge=0)
 
     bot_max_message_chars: int = Field(default=1000, ge=1)
     bot_rate_limit: str = "6/minute"

@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rag import policy
+from rag.focus import focus
 from rag.generator import Generator
 from rag.policy import Status
 from rag.prompts import (
     ANSWER_PROMPT,
+    EXTRACT_PROMPT,
     NOT_FOUND,
     REWRITE_PROMPT,
     format_context,
@@ -26,6 +28,7 @@ from rag.prompts import (
 )
 from rag.retriever import Retrieved, Retriever
 from rag.sparse import tokens
+from rag.support import evidence, invented_numbers, supported
 from storage.conversations import ConversationKey, ConversationStore
 from storage.masking import mask
 
@@ -59,6 +62,8 @@ class ChatPolicy:
     rewrite_max_new_tokens: int = 60
     max_question_chars: int = 1000
     contact: str = "01 8000 978 888"
+    context_sentences: int = 0  # > 0: only this many sentences closest to the question (rag.focus)
+    second_pass_min_score: float = 0.5  # best dense similarity above which a "not found" gets a second pass
 
 
 class ChatService:
@@ -78,7 +83,10 @@ class ChatService:
         return result
 
     def stream(self, key: ConversationKey, user_text: str) -> Iterator[str | Answer]:
-        """Yield text deltas as they are generated, then the final ``Answer`` (stored in the history)."""
+        """Yield text deltas as they are generated, then the final ``Answer`` (stored in the history).
+
+        The deltas are a draft for showing progress; the ``Answer``'s text is what was decided (a draft
+        with a figure found in no retrieved page is replaced), so renderers finish with it."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
         question = mask(user_text.strip())[: self.policy.max_question_chars]
@@ -106,7 +114,13 @@ class ChatService:
         extra = self.retriever.following(hits, self.policy.follow_chunks)
         context = _interleave(hits, extra)
         hits = hits + extra
-        prompt = ANSWER_PROMPT.invoke({"context": format_context(context), "question": standalone})
+        t = time.perf_counter()
+        if self.policy.context_sentences > 0:
+            context_text = focus(standalone, context, self.retriever.embedder, self.policy.context_sentences)
+        else:
+            context_text = format_context(context)
+        timings["context_ms"] = (time.perf_counter() - t) * 1000
+        prompt = ANSWER_PROMPT.invoke({"context": context_text, "question": standalone})
         messages = to_chat_messages(prompt.to_messages())
         text = ""
         maybe_marker = True  # hold the text back while it could still be the NOT_FOUND marker
@@ -124,6 +138,14 @@ class ChatService:
             yield piece
         timings["generate_ms"] = (time.perf_counter() - t) * 1000
         text = text.strip()
+        if text and NOT_FOUND not in text and invented_numbers(text, context_text):
+            log.warning("answer dropped: figures %s are in no retrieved page", sorted(invented_numbers(text,
+                                                                                                         context_text)))
+            text = ""
+        if (not text or NOT_FOUND in text) and on_topic and best_dense >= self.policy.second_pass_min_score:
+            text = self._extract(standalone, context, context_text, timings)
+            if text:
+                yield text
         if not text or NOT_FOUND in text:
             answer = self._decline("no_answer" if on_topic else "out_of_scope", lang, hits, standalone)
             yield answer.text
@@ -140,6 +162,21 @@ class ChatService:
     def _decline(self, status: Status, lang: policy.Language, hits: list[Retrieved], standalone: str) -> Answer:
         """The polite reply for an answer that is not given (no sources)."""
         return Answer(policy.reply(status, lang, self.policy.contact), status, [], hits, standalone)
+
+    def _extract(self, question: str, hits: list[Retrieved], context_text: str, timings: dict[str, float]) -> str:
+        """Second pass when the first found nothing (or invented a figure) on a clearly on-topic question:
+        copy the answering sentence from the context; kept only if the support checks pass."""
+        t = time.perf_counter()
+        prompt = EXTRACT_PROMPT.invoke({"context": context_text, "question": question})
+        try:
+            text = self.generator.generate(to_chat_messages(prompt.to_messages()), self.policy.max_new_tokens).strip()
+        finally:
+            timings["second_pass_ms"] = (time.perf_counter() - t) * 1000
+        source = evidence(text, hits)
+        if NOT_FOUND in text or not supported(text, question, context_text, grounding=source):
+            log.info("second pass not supported by the context: %r", text[:200])
+            return ""
+        return text
 
     def _rewrite(self, question: str, history: list, timings: dict[str, float]) -> str:  # type: ignore[type-arg]
         """The follow-up as a standalone question, in its own language (only called with history)."""

@@ -35,10 +35,14 @@ class Chunk:
         return hashlib.sha256(self.search_text.encode("utf-8")).hexdigest()
 
     @property
+    def header(self) -> str:
+        """Page title and section heading."""
+        return f"{self.title} › {self.heading}" if self.heading and self.heading != self.title else self.title
+
+    @property
     def search_text(self) -> str:
         """What is embedded and shown as context: title and heading, then the body."""
-        header = f"{self.title} › {self.heading}" if self.heading and self.heading != self.title else self.title
-        return f"{header}\n{self.text}" if header else self.text
+        return f"{self.header}\n{self.text}" if self.header else self.text
 
 
 def chunk_id(url: str, position: int) -> str:

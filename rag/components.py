@@ -92,7 +92,7 @@ class Components:
         return ChatService(self.retriever, self.generator, self.conversations, ChatPolicy(
             top_k=s.retrieval_top_k, history_messages=s.history_messages, min_dense_score=s.grounding_min_score,
             max_new_tokens=s.llm_max_new_tokens, max_question_chars=s.max_question_chars,
-            contact=s.support_contact))
+            contact=s.support_contact, context_sentences=s.context_max_sentences))
 
     def close(self) -> None:
         if "store" in self.__dict__:

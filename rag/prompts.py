@@ -29,6 +29,15 @@ ANSWER_PROMPT = ChatPromptTemplate.from_messages([
     ("human", "CONTEXTO:\n{context}\n\nPREGUNTA: {question}"),
 ])
 
+EXTRACT_SYSTEM = """Eres TuyaBot, el asistente virtual de TUYA S.A. Lee el CONTEXTO (fragmentos de tuya.com.co) y \
+responde la PREGUNTA copiando, palabra por palabra, la frase completa del CONTEXTO que la responde. Responde solo \
+con esa frase, sin agregar nada."""
+
+EXTRACT_PROMPT = ChatPromptTemplate.from_messages([
+    ("system", EXTRACT_SYSTEM),
+    ("human", "CONTEXTO:\n{context}\n\nPREGUNTA: {question}"),
+])
+
 REWRITE_SYSTEM = """Reescribe la última pregunta del usuario como una pregunta completa que se entienda sin la \
 conversación anterior: reemplaza "eso", "esa", "y...", "¿cuánto cuesta?" por el producto o tema del que se \
 habla. Conserva el idioma del usuario. Responde solo con la pregunta reescrita, sin explicaciones."""

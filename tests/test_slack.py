@@ -34,7 +34,7 @@ from tests.telegram_emulator import free_port
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ADMIN = "UADMIN01"
-QUESTION = "¿Cuál es la tasa efectiva anual de la Tarjeta Bajo Monto?"
+QUESTION = "¿La Tarjeta Oro sirve fuera de Colombia?"
 _ids = itertools.count(1)
 
 

@@ -112,7 +112,7 @@ def _feedback_data(call: Call) -> list[str]:
             if b.get("callback_data", "").startswith("fb:")]
 
 
-QUESTION = "¿Cuál es la tasa efectiva anual de la Tarjeta Bajo Monto?"
+QUESTION = "¿La Tarjeta Oro sirve fuera de Colombia?"
 
 
 # -- tests --------------------------------------------------------------------------------------------
@@ -199,6 +199,8 @@ def test_a_long_answer_is_split_into_valid_html_parts(telegram, bot_components) 
         assert visible.startswith(long_text) and texts.SOURCES in visible
         assert "&lt;beneficios&gt; &amp; puntos" in rendered[0]
         assert _feedback_data(answer_calls[-1]) and not any(_feedback_data(c) for c in answer_calls[last_edit:-1])
+        edits = [c.at for c in answer_calls if c.method == "editMessageText"]
+        assert all(b - a >= 0.2 * 0.95 for a, b in itertools.pairwise(edits))  # throttled per chat
     finally:
         server.close()
 

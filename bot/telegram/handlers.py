@@ -122,7 +122,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     async with typing(context, message.chat_id):
         try:
-            await _stream_answer(message, core, conversation_key(update), text, config_of(context))
+            throttle = context.chat_data.setdefault("edits", EditThrottle(config_of(context).edit_interval_seconds))
+            await _stream_answer(message, core, conversation_key(update), text, throttle)
         except GeneratorBusy:
             await message.reply_text(texts.BUSY)
 
@@ -198,12 +199,30 @@ async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncItera
         task.cancel()
 
 
+class EditThrottle:
+    """At most one message edit per interval in a chat (kept in the chat's data, shared by its answers)."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.last = 0.0
+
+    def ready(self) -> bool:
+        return time.monotonic() - self.last >= self.interval
+
+    async def wait(self) -> None:
+        delay = self.interval - (time.monotonic() - self.last)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def mark(self) -> None:
+        self.last = time.monotonic()
+
+
 async def _stream_answer(message: Message, core: BotCore, key: ConversationKey, text: str,
-                         config: TelegramConfig) -> None:
+                         throttle: EditThrottle) -> None:
     """Show the answer growing (throttled edits of one message), then its final parts with sources and buttons."""
     sent: Message | None = None
     shown = ""
-    last_edit = 0.0
     answer: Answer | None = None
     draft = ""
     async for item in _in_thread(core.stream(key, text)):
@@ -211,15 +230,15 @@ async def _stream_answer(message: Message, core: BotCore, key: ConversationKey, 
             answer = item
             continue
         draft += item
-        now = time.monotonic()
-        if now - last_edit < config.edit_interval_seconds or not draft.strip():
+        if not draft.strip() or (sent is not None and not throttle.ready()):
             continue
         html = preview(draft)
         if sent is None:
             sent = await message.reply_text(html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
         elif html != shown:
             await _edit(sent, html, None)
-        shown, last_edit = html, now
+        shown = html
+        throttle.mark()
     assert answer is not None
     sources = [(s.url, s.title) for s in answer.sources]
     parts = answer_parts(answer.text, sources, texts.SOURCES) or [escape(answer.text)]
@@ -227,10 +246,9 @@ async def _stream_answer(message: Message, core: BotCore, key: ConversationKey, 
     for i, part in enumerate(parts):
         markup = buttons if i == len(parts) - 1 else None
         if i == 0 and sent is not None:
-            wait = config.edit_interval_seconds - (time.monotonic() - last_edit)
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await throttle.wait()
             await _edit(sent, part, markup)
+            throttle.mark()
         else:
             await message.reply_text(part, parse_mode=ParseMode.HTML, reply_markup=markup,
                                      link_preview_options=NO_PREVIEW)

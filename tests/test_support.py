@@ -1,0 +1,42 @@
+"""Answer support checks: invented figures, off-subject copies and answers made of other words are caught."""
+
+from __future__ import annotations
+
+from rag.chunker import Chunk
+from rag.retriever import Retrieved
+from rag.support import evidence, invented_numbers, question_coverage, supported
+
+CONTEXT = """[1] Credicompras › ¿Puedo pagar la garantía en una cuota?
+No es posible, la comisión por garantía se distribuye en las cuotas del crédito.
+[2] Otras soluciones financieras
+Vehículos
+En la actualidad nuestra Compañía no se encuentra ofreciendo este producto.
+Línea nacional 01 8000 978 888. Tasa efectiva anual 26,27322%."""
+
+
+def test_figures_in_no_page_are_caught_whatever_their_format() -> None:
+    assert invented_numbers("Llama al 01 8000 978 888; la tasa es 26,27322 %", CONTEXT) == set()
+    assert invented_numbers("Llama al 021-3000000", CONTEXT) == {"021", "3000000"}
+    assert invented_numbers("Paso 1: ve a la app", CONTEXT) == set()  # one digit: list numbering
+
+
+def test_a_copied_sentence_must_speak_to_the_question() -> None:
+    question = "¿Puedo pagar la comisión por garantía en una sola cuota?"
+    assert question_coverage("No es posible, la comisión por garantía se distribuye en las cuotas.", question) >= 0.5
+    copied = "En la actualidad nuestra Compañía no se encuentra ofreciendo este producto."
+    assert not supported(copied, "¿Tuya tiene cuentas de ahorro para niños?", CONTEXT, grounding=copied)
+    restated = "No, Tuya no tiene cuentas de ahorro para niños."  # the question, negated: in no page
+    assert not supported(restated, "¿Tuya tiene cuentas de ahorro para niños?", CONTEXT, grounding=restated)
+    assert not supported("Sí, tenemos cuentas para niños con 5% de interés.", "¿Tuya tiene cuentas para niños?",
+                         CONTEXT, grounding="")  # words and a figure of its own
+
+
+def test_the_label_of_the_copied_sentence_counts_as_its_subject() -> None:
+    chunk = Chunk("1", "https://e.co/otras", "Otras soluciones financieras", "",
+                  "CDT a término.\nVehículos\nEn la actualidad nuestra Compañía no se encuentra ofreciendo este "
+                  "producto.", 0)
+    answer = "No. En la actualidad nuestra Compañía no se encuentra ofreciendo este producto."
+    source = evidence(answer, [Retrieved(chunk, 1.0)])
+    assert source.startswith("Otras soluciones financieras: Vehículos En la actualidad")
+    assert supported(answer, "¿Tuya ofrece actualmente créditos para vehículos?", CONTEXT, grounding=source)
+    assert not supported(answer, "¿Tuya ofrece actualmente créditos para vehículos?", CONTEXT, grounding=answer)

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -317,3 +321,29 @@ def test_the_webhook_is_registered_with_a_secret_token_that_is_checked(telegram)
                                             "chat": {"id": 113, "type": "private"}}}
     response = httpx.post(bot.webhook.url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
     assert response.status_code == 403
+
+
+def test_tuyabot_serve_telegram_runs_the_bot_and_never_logs_the_token(emulator, site, tmp_path, models_dir) -> None:
+    """The operator's command in its own process: long polling until SIGTERM, the token never in the logs."""
+    _, base = site
+    proxy = CompatProxy(emulator)
+    token = "4242:serve-SECRET-token"
+    env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(tmp_path / "data"),
+           "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
+           "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "24", "CRAWL_DELAY_SECONDS": "0",
+           "CRAWL_BASE_URL": base, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": proxy.base_url,
+           "LOG_LEVEL": "DEBUG"}
+    tuyabot = str(Path(sys.executable).with_name("tuyabot"))
+    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True, cwd=tmp_path)
+    process = subprocess.Popen([tuyabot, "serve", "telegram"], env=env, stderr=subprocess.PIPE, text=True,
+                               cwd=tmp_path)
+    try:
+        proxy.wait_for(lambda calls: any(c.method == "setMyCommands" for c in calls), 120)
+        User(emulator, token, 114).send(QUESTION)
+        proxy.wait_for(lambda calls: any(texts.SOURCES in c.params.get("text", "") for c in calls), 120)
+    finally:
+        process.terminate()
+        logs = process.communicate(timeout=60)[1]
+        proxy.close()
+    assert process.returncode == 0, logs[-2000:]
+    assert "getUpdates" in logs and "SECRET" not in logs  # DEBUG logs every request URL, token masked

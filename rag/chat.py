@@ -9,6 +9,7 @@ from it; otherwise the user gets a polite ``no_answer`` / ``out_of_scope`` / ``r
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,7 +131,7 @@ class ChatService:
             text += piece
             if maybe_marker:
                 head = text.lstrip()
-                if NOT_FOUND.startswith(head) or head.startswith(NOT_FOUND):
+                if NOT_FOUND.startswith(marker_form(head)) or marker_form(head).startswith(NOT_FOUND):
                     continue
                 maybe_marker = False
                 yield head
@@ -138,15 +139,15 @@ class ChatService:
             yield piece
         timings["generate_ms"] = (time.perf_counter() - t) * 1000
         text = text.strip()
-        if text and NOT_FOUND not in text and invented_numbers(text, context_text):
+        if text and not says_not_found(text) and invented_numbers(text, context_text):
             log.warning("answer dropped: figures %s are in no retrieved page", sorted(invented_numbers(text,
                                                                                                          context_text)))
             text = ""
-        if (not text or NOT_FOUND in text) and on_topic and best_dense >= self.policy.second_pass_min_score:
+        if (not text or says_not_found(text)) and on_topic and best_dense >= self.policy.second_pass_min_score:
             text = self._extract(standalone, context, context_text, timings)
             if text:
                 yield text
-        if not text or NOT_FOUND in text:
+        if not text or says_not_found(text):
             answer = self._decline("no_answer" if on_topic else "out_of_scope", lang, hits, standalone)
             yield answer.text
         else:
@@ -173,7 +174,7 @@ class ChatService:
         finally:
             timings["second_pass_ms"] = (time.perf_counter() - t) * 1000
         source = evidence(text, hits)
-        if NOT_FOUND in text or not supported(text, question, context_text, grounding=source):
+        if says_not_found(text) or not supported(text, question, context_text, grounding=source):
             log.info("second pass not supported by the context: %r", text[:200])
             return ""
         return text
@@ -205,6 +206,16 @@ class ChatService:
         answer.timings = timings
         log.info("answer status=%s total_ms=%.0f", answer.status, timings["total_ms"])
         return answer
+
+
+def marker_form(text: str) -> str:
+    """Text as the NOT_FOUND marker is compared: upper case, spaces and underscores as one underscore."""
+    return re.sub(r"[\s_]+", "_", text.strip().upper())
+
+
+def says_not_found(text: str) -> bool:
+    """Whether the model used the "not in the context" marker, however it spelt its case or spacing."""
+    return NOT_FOUND in marker_form(text)
 
 
 def history_query(turns: list[str]) -> str:

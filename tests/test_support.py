@@ -40,3 +40,12 @@ def test_the_label_of_the_copied_sentence_counts_as_its_subject() -> None:
     assert source.startswith("Otras soluciones financieras: Vehículos En la actualidad")
     assert supported(answer, "¿Tuya ofrece actualmente créditos para vehículos?", CONTEXT, grounding=source)
     assert not supported(answer, "¿Tuya ofrece actualmente créditos para vehículos?", CONTEXT, grounding=answer)
+
+
+def test_the_not_found_marker_is_recognised_however_the_model_spells_it() -> None:
+    from rag.chat import marker_form, says_not_found
+
+    for spelt in ("NO_ENCONTRADO", "No_ENCONTRADO", "no encontrado.", "  NO_ENCONTRADO\n"):
+        assert says_not_found(spelt), spelt
+    assert not says_not_found("No, la tarjeta no se encuentra disponible.")
+    assert "NO_ENCONTRADO".startswith(marker_form("No_ENC"))  # held back while it is being streamed

@@ -365,15 +365,15 @@ def serve(
         if platform == "telegram":
             from bot.telegram.app import build_application, run
 
-            build_application(core, settings)  # settings errors before loading any model
+            telegram_app = build_application(core, settings)  # settings errors before loading any model
             _warm_up(components)
-            run(core, settings)
+            run(telegram_app, settings)
         else:
             from bot.slack.app import build_app, serve
 
-            build_app(core, settings)
+            slack_app = build_app(core, settings)
             _warm_up(components)
-            asyncio.run(serve(core, settings))
+            asyncio.run(serve(slack_app, settings))
     except (TelegramSetupError, SlackSetupError) as exc:
         raise _fail(str(exc)) from exc
     except KeyboardInterrupt:

@@ -78,6 +78,11 @@ class BotCore:
     def stream(self, key: ConversationKey, text: str) -> Iterator[str | Answer]:
         return self.components.chat.stream(key, text)
 
+    @staticmethod
+    def wants_feedback(answer: Answer) -> bool:
+        """Whether the 👍/👎 buttons go under an answer (a stored answer or "not found", not a refusal)."""
+        return answer.message_id is not None and answer.status in ("answered", "no_answer")
+
     # -- conversation commands ---------------------------------------------------------------------
     def reset(self, key: ConversationKey) -> int:
         return self.components.chat.reset(key)

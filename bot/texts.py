@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core import Gate
 from rag.indexer import RefreshReport
 
 WELCOME = (
@@ -33,6 +34,15 @@ REFRESH_STARTED = "Actualizando el índice de tuya.com.co. Sigo respondiendo mie
 REFRESH_REFUSED = "Lo siento, solo los administradores pueden actualizar el índice."
 REFRESH_BUSY = "Ya hay una actualización del índice en curso; te aviso cuando termine."
 REFRESH_FAILED = "La actualización del índice falló y el índice anterior sigue activo: {error}"
+
+
+def gate_reply(gate: Gate, limit: int) -> str:
+    """What a message stopped by the core's gate gets back."""
+    if gate is Gate.TOO_LONG:
+        return TOO_LONG.format(limit=limit)
+    if gate is Gate.RATE_LIMITED:
+        return RATE_LIMITED
+    return HELP
 
 
 def refresh_report(report: RefreshReport) -> str:

@@ -139,9 +139,9 @@ class ChatService:
             yield piece
         timings["generate_ms"] = (time.perf_counter() - t) * 1000
         text = text.strip()
-        if text and not says_not_found(text) and invented_numbers(text, context_text):
-            log.warning("answer dropped: figures %s are in no retrieved page", sorted(invented_numbers(text,
-                                                                                                         context_text)))
+        invented = invented_numbers(text, context_text) if text and not says_not_found(text) else set()
+        if invented:
+            log.warning("answer dropped: figures %s are in no retrieved page", sorted(invented))
             text = ""
         if (not text or says_not_found(text)) and on_topic and best_dense >= self.policy.second_pass_min_score:
             text = self._extract(standalone, context, context_text, timings)

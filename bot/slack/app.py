@@ -46,6 +46,10 @@ class SlackConfig:
 def build_app(core: BotCore, settings: Settings) -> AsyncApp:
     """The bolt app with every listener; HTTP requests are signature-checked with SLACK_SIGNING_SECRET."""
     token = _secret(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the app's Bot User OAuth Token (xoxb-…)")
+    if mode_of(settings) == "socket":  # the transport's secret too, before any model is loaded
+        _app_token(settings)
+    else:
+        _secret(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's Signing Secret (HTTP mode)")
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = AsyncApp(token=token, signing_secret=signing, client=AsyncWebClient(token=token,
                                                                               base_url=settings.slack_api_url),
@@ -77,16 +81,16 @@ class Listeners:
         """DMs, and follow-ups without a mention in threads the bot already answers in."""
         if _from_a_bot(event) or event.get("subtype") or event.get("user") == context.get("bot_user_id"):
             return  # bots (itself included), edits, deletions and other message changes
-        text = event.get("text") or ""
         thread_ts = event.get("thread_ts")
-        if event.get("channel_type") == "im":
-            pass
-        elif not (thread_ts and self.config.thread_followups_without_mention
-                  and f"<@{context.get('bot_user_id')}" not in text  # a mention is the app_mention listener's
-                  and await asyncio.to_thread(self.core.knows_chat, PLATFORM, f"{event['channel']}:{thread_ts}")):
-            return
-        if await self._first_delivery(body):
+        wanted = event.get("channel_type") == "im" or await self._follow_up(event, thread_ts, context)
+        if wanted and await self._first_delivery(body):
             await self._answer(event, client, thread_ts=thread_ts)
+
+    async def _follow_up(self, event: dict[str, Any], thread_ts: str | None, context: dict[str, Any]) -> bool:
+        """A message without a mention in a thread the bot already answers in (mentions are app_mention's)."""
+        return bool(thread_ts and self.config.thread_followups_without_mention
+                    and f"<@{context.get('bot_user_id')}" not in (event.get("text") or "")
+                    and await asyncio.to_thread(self.core.knows_chat, PLATFORM, f"{event['channel']}:{thread_ts}"))
 
     async def _first_delivery(self, body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
@@ -104,13 +108,14 @@ class Listeners:
         try:
             gate = self.core.gate(PLATFORM, user, text)
             if gate is not Gate.OK:
-                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=_gate_reply(gate, self.core))
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts,
+                                              text=texts.gate_reply(gate, self.core.max_message_chars))
                 return
             await client.reactions_add(channel=channel, name="eyes", timestamp=event["ts"])
             answer = await asyncio.to_thread(self.core.answer, ConversationKey(PLATFORM, chat_id, user), text)
-            feedback = f"{answer.message_id}|{chat_id}" if answer.status in ("answered", "no_answer") else None
+            feedback = f"{answer.message_id}|{chat_id}" if self.core.wants_feedback(answer) else None
             for message in answer_messages(answer.text, [(s.url, s.title) for s in answer.sources], texts.SOURCES,
-                                           feedback if answer.message_id is not None else None):
+                                           feedback):
                 await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
                                               unfurl_media=False, **message)
         except GeneratorBusy:
@@ -155,18 +160,14 @@ def _from_a_bot(event: dict[str, Any]) -> bool:
     return bool(event.get("bot_id")) or event.get("subtype") == "bot_message"
 
 
-def _gate_reply(gate: Gate, core: BotCore) -> str:
-    if gate is Gate.TOO_LONG:
-        return texts.TOO_LONG.format(limit=core.max_message_chars)
-    if gate is Gate.RATE_LIMITED:
-        return texts.RATE_LIMITED
-    return texts.HELP
-
-
 def _secret(value: Any, name: str, what: str) -> str:
     if value is None or not value.get_secret_value():
         raise SlackSetupError(f"{name} is not set: {what}; see README, 'Slack'")
     return value.get_secret_value()
+
+
+def _app_token(settings: Settings) -> str:
+    return _secret(settings.slack_app_token, "SLACK_APP_TOKEN", "an app-level token (xapp-…) with connections:write")
 
 
 # -- transports -------------------------------------------------------------------------------------
@@ -187,17 +188,15 @@ async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
 
 async def start_socket(app: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
     """Connect over Socket Mode (no public URL): Slack pushes the events through a websocket."""
-    app_token = _secret(settings.slack_app_token, "SLACK_APP_TOKEN", "an app-level token (xapp-…) with "
-                        "connections:write")
-    handler = AsyncSocketModeHandler(app, app_token, web_client=AsyncWebClient(base_url=settings.slack_api_url))
+    handler = AsyncSocketModeHandler(app, _app_token(settings),
+                                     web_client=AsyncWebClient(base_url=settings.slack_api_url))
     await handler.connect_async()
     log.info("slack Socket Mode connected")
     return handler
 
 
-async def serve(core: BotCore, settings: Settings) -> None:
+async def serve(app: AsyncApp, settings: Settings) -> None:
     """Run until cancelled, in the configured mode."""
-    app = build_app(core, settings)
     if mode_of(settings) == "socket":
         handler = await start_socket(app, settings)
         try:
@@ -205,7 +204,6 @@ async def serve(core: BotCore, settings: Settings) -> None:
         finally:
             await handler.close_async()
     else:
-        _secret(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's Signing Secret (HTTP mode)")
         runner = await start_http(app, settings.slack_http_host, settings.slack_http_port)
         try:
             await asyncio.Event().wait()

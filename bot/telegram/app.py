@@ -87,9 +87,8 @@ async def stop(app: Application) -> None:
     await app.shutdown()
 
 
-def run(core: BotCore, settings: Settings) -> None:
+def run(app: Application, settings: Settings) -> None:
     """Block serving Telegram until interrupted (SIGINT/SIGTERM)."""
-    app = build_application(core, settings)
     webhook = webhook_of(settings)
     if webhook is None:
         app.run_polling(timeout=10)

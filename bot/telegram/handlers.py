@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.core import BotCore, Gate, RefreshStart
-from bot.telegram.render import answer_parts, escape, preview
+from bot.telegram.render import answer_parts, preview
 from rag.chat import Answer
 from rag.generator import GeneratorBusy
 from storage.conversations import ConversationKey
@@ -118,7 +118,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     core = core_of(context)
     gate = core.gate(PLATFORM, str(update.effective_user.id), text)
     if gate is not Gate.OK:
-        await message.reply_text(_gate_reply(gate, core.max_message_chars))
+        await message.reply_text(texts.gate_reply(gate, core.max_message_chars))
         return
     async with typing(context, message.chat_id):
         try:
@@ -173,14 +173,6 @@ def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | No
                 entity.type == MessageEntityType.TEXT_MENTION and entity.user and entity.user.id == bot_id):
             return (text[: entity.offset] + text[entity.offset + entity.length:]).strip()
     return None
-
-
-def _gate_reply(gate: Gate, limit: int) -> str:
-    if gate is Gate.TOO_LONG:
-        return texts.TOO_LONG.format(limit=limit)
-    if gate is Gate.RATE_LIMITED:
-        return texts.RATE_LIMITED
-    return texts.HELP
 
 
 @contextlib.asynccontextmanager
@@ -241,8 +233,8 @@ async def _stream_answer(message: Message, core: BotCore, key: ConversationKey, 
         throttle.mark()
     assert answer is not None
     sources = [(s.url, s.title) for s in answer.sources]
-    parts = answer_parts(answer.text, sources, texts.SOURCES) or [escape(answer.text)]
-    buttons = _feedback_buttons(answer.message_id) if answer.status in ("answered", "no_answer") else None
+    parts = answer_parts(answer.text, sources, texts.SOURCES)
+    buttons = _feedback_buttons(answer.message_id) if core.wants_feedback(answer) else None
     for i, part in enumerate(parts):
         markup = buttons if i == len(parts) - 1 else None
         if i == 0 and sent is not None:
@@ -262,9 +254,7 @@ async def _edit(sent: Message, html: str, markup: InlineKeyboardMarkup | None) -
             raise
 
 
-def _feedback_buttons(message_id: int | None) -> InlineKeyboardMarkup | None:
-    if message_id is None:
-        return None
+def _feedback_buttons(message_id: int | None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
         InlineKeyboardButton("👍", callback_data=f"fb:+1:{message_id}"),
         InlineKeyboardButton("👎", callback_data=f"fb:-1:{message_id}"),

@@ -3,6 +3,12 @@
 Blocks are packed in document order into chunks of at most ``max_chars``; a new section starts a
 new chunk once the current one holds ``min_chars``. A table row never leaves its column headers
 (each row line names them), and a table that fits stays whole in one chunk.
+
+Many pages are flat paragraphs whose structure is only in the text: a short label line
+("Vehículos", "Tarjeta Carulla Mastercard Black"), a question, or a line ending with a colon
+introduces the lines after it ("Estos son los bancos…:" then one bank a line). Such a lead line is
+kept in one chunk with what it introduces, and a chunk that is already ``min_chars`` long ends
+before a label rather than cutting the labelled text from its subject.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from scraper.page import Page, Table
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+LABEL_MAX_CHARS = 60
 CHUNK_NAMESPACE = uuid.UUID("6f1c8e1e-3f5b-4d2a-9a57-2b1b7f0c9e11")
 
 
@@ -70,10 +77,10 @@ def chunk_page(page: Page, max_chars: int = 800, min_chars: int = 200) -> list[C
             pos = len(chunks)
             chunks.append(Chunk(chunk_id(page.url, pos), page.url, page.title, heading, "\n".join(body), pos))
 
-    for piece_heading, text in pieces:
+    for piece_heading, text, labelled in _groups(pieces, max_chars):
         size = sum(len(t) + 1 for t in body)
         new_section = piece_heading != last_heading
-        if body and (size + len(text) > max_chars or (new_section and size >= min_chars)):
+        if body and (size + len(text) > max_chars or ((new_section or labelled) and size >= min_chars)):
             emit()
             body = []
         if not body:
@@ -84,6 +91,39 @@ def chunk_page(page: Page, max_chars: int = 800, min_chars: int = 200) -> list[C
         body.append(text)
     emit()
     return chunks
+
+
+def leads(text: str) -> bool:
+    """Whether a line introduces what follows it: ends with a colon, is a question, or is a short label
+    without final punctuation."""
+    line = text.strip()
+    if "\n" in line or not line:
+        return False
+    if line.endswith(":") or (line.startswith("¿") and line.endswith("?")):
+        return True
+    return len(line) <= LABEL_MAX_CHARS and not line.endswith((".", "!", "?", ";", ",", ")"))
+
+
+def _groups(pieces: list[tuple[str, str]], max_chars: int) -> list[tuple[str, str, bool]]:
+    """Pieces joined into (heading, text, starts_with_label) groups: lead lines with what they introduce,
+    within one section. A group longer than ``max_chars`` falls back to its single pieces."""
+    groups: list[list[str]] = []
+    headings: list[str] = []
+    open_group = False
+    for heading, text in pieces:
+        if open_group and headings[-1] == heading:
+            groups[-1].append(text)
+        else:
+            groups.append([text])
+            headings.append(heading)
+        open_group = leads(text)
+    out: list[tuple[str, str, bool]] = []
+    for heading, group in zip(headings, groups, strict=True):
+        if len(group) > 1 and sum(len(t) + 1 for t in group) <= max_chars:
+            out.append((heading, "\n".join(group), True))
+        else:
+            out.extend((heading, text, False) for text in group)
+    return out
 
 
 def _table_parts(table: Table, max_chars: int) -> list[str]:

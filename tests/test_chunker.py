@@ -37,3 +37,41 @@ def test_over_long_paragraph_is_split_on_sentences() -> None:
     chunks = chunk_page(Page("https://s.co/x", "X", (Section("", (long,)),)), 500, 100)
     assert all(len(c.text) <= 500 for c in chunks)
     assert " ".join(c.text.replace("\n", " ") for c in chunks) == long
+
+
+FLAT_PRODUCTS = "\n".join(f"<p>{line}</p>" for line in [
+    *[f"Producto {i}: una frase larga que describe el producto número {i} con todos sus detalles." for i in range(8)],
+    "Vehículos",
+    "En la actualidad nuestra Compañía no se encuentra ofreciendo este producto.",
+    "Descubre más",
+    *[f"Otra frase de relleno número {i} sobre los servicios que ofrece la compañía." for i in range(6)],
+    "Estos son los bancos que puedes inscribir a tu débito automático:",
+    *[f"Banco Número {i}" for i in range(14)],
+    "Ten presente que la cuenta debe estar a tu nombre.",
+])
+
+
+def flat_chunks(max_chars: int = 400):
+    return chunk_page(extract(page("/planos", "Productos", FLAT_PRODUCTS), "http://x/planos").page, max_chars, 100)
+
+
+def test_a_label_line_stays_with_the_text_it_names() -> None:
+    chunks = flat_chunks()
+    holding = [c for c in chunks if "no se encuentra ofreciendo" in c.text]
+    assert len(holding) == 1 and "Vehículos\nEn la actualidad" in holding[0].text
+    assert not any(c.text.rstrip().endswith("Vehículos") for c in chunks)
+
+
+def test_a_colon_line_keeps_its_list_in_one_chunk() -> None:
+    chunks = flat_chunks()
+    listing = [c for c in chunks if "Banco Número 0" in c.text]
+    assert len(listing) == 1
+    assert listing[0].text.startswith("Estos son los bancos")
+    assert all(f"Banco Número {i}\n" in listing[0].text for i in range(14))
+
+
+def test_a_list_longer_than_a_chunk_is_still_split_within_the_bound() -> None:
+    chunks = flat_chunks(max_chars=200)
+    assert all(len(c.text) <= 200 for c in chunks)
+    text = "\n".join(c.text for c in chunks)
+    assert all(f"Banco Número {i}" in text for i in range(14))

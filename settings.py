@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     llm_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     llm_max_new_tokens: int = Field(default=200, ge=1)
     llm_queue_size: int = Field(default=8, ge=1)
+    llm_prompt_lookup_tokens: int = Field(default=10, ge=0)
 
     history_messages: int = Field(default=6, ge=0)
     history_retention_days: int = Field(default=90, ge=1)

@@ -84,7 +84,8 @@ class Components:
             return OpenAIGenerator(s.llm_base_url, s.resolved_llm_model,
                                    s.llm_api_key.get_secret_value() if s.llm_api_key else None)
         model = resolve_model(s.resolved_llm_model, s.models_dir, s.offline)
-        return TransformersGenerator(model, device=s.llm_device, dtype=s.llm_dtype, queue_size=s.llm_queue_size)
+        return TransformersGenerator(model, device=s.llm_device, dtype=s.llm_dtype, queue_size=s.llm_queue_size,
+                                     prompt_lookup_tokens=s.llm_prompt_lookup_tokens)
 
     @cached_property
     def chat(self) -> ChatService:

@@ -4,6 +4,9 @@ The transformers backend keeps a single model instance for every conversation; g
 one at a time behind a bounded queue (a full queue answers ``GeneratorBusy`` at once instead of
 piling up). On CUDA it runs in bfloat16, on CPU in bfloat16 where the CPU has native bf16, else
 float32. A GGUF file (the offline models) is de-quantised once and cached as a safetensors folder.
+Decoding is greedy with prompt lookup: candidate tokens are drafted by copying the n-gram that
+follows the last tokens' earlier occurrence in the prompt and verified in one forward pass, so a
+grounded answer that quotes its context comes out faster with exactly the same text.
 """
 
 from __future__ import annotations
@@ -45,8 +48,10 @@ class Generator(Protocol):
 class TransformersGenerator:
     """A causal LM loaded in-process with transformers (chat template, greedy decoding)."""
 
-    def __init__(self, model: str, *, device: str | None = None, dtype: str = "auto", queue_size: int = 8) -> None:
+    def __init__(self, model: str, *, device: str | None = None, dtype: str = "auto", queue_size: int = 8,
+                 prompt_lookup_tokens: int = 10) -> None:
         self.model_ref = model
+        self.prompt_lookup_tokens = prompt_lookup_tokens
         self.device = pick_device(device)
         self.dtype = pick_dtype(self.device, dtype)
         self.name = f"{Path(model).name if Path(model).is_dir() else model}@{self.dtype}"
@@ -85,13 +90,14 @@ class TransformersGenerator:
                                                    return_tensors="pt", return_dict=True).to(self.device)
             streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
             errors: list[BaseException] = []
+            drafting = {"prompt_lookup_num_tokens": self.prompt_lookup_tokens} if self.prompt_lookup_tokens else {}
 
             def run() -> None:
                 try:
                     with self._lock:
                         model.generate(**inputs, streamer=streamer, max_new_tokens=max_new_tokens, do_sample=False,
                                        temperature=None, top_p=None, top_k=None,
-                                       pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+                                       pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **drafting)
                 except BaseException as exc:  # surfaced to the caller below
                     errors.append(exc)
                     streamer.end()

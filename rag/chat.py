@@ -224,14 +224,18 @@ def history_query(turns: list[str]) -> str:
 
 
 def _interleave(hits: list[Retrieved], extra: list[Retrieved]) -> list[Retrieved]:
-    """Context order: each following chunk right after the chunk it continues."""
+    """Context order: each following chunk right after the chunk it continues, and the best hit last.
+
+    A small model leans on what it read last: with the best chunk next to the question it picks the
+    sentence that answers (the cities, the benefits list) instead of the first plausible one."""
     after = {(e.chunk.url, e.chunk.position - 1): e for e in extra}
-    out: list[Retrieved] = []
+    groups: list[list[Retrieved]] = []
     for h in hits:
-        out.append(h)
+        groups.append([h])
         if (h.chunk.url, h.chunk.position) in after:
-            out.append(after.pop((h.chunk.url, h.chunk.position)))
-    return out + list(after.values())
+            groups[-1].append(after.pop((h.chunk.url, h.chunk.position)))
+    groups.extend([e] for e in after.values())
+    return [r for group in reversed(groups) for r in group]
 
 
 def cite(answer_text: str, hits: list[Retrieved], max_sources: int = 3) -> list[Source]:

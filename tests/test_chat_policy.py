@@ -55,3 +55,40 @@ def test_refusals_are_polite_stored_and_never_call_the_model(site, kb: Component
     empty = chat.answer(key, "   ")
     assert empty.status == "out_of_scope" and "TUYA" in empty.text
     assert [t.role for t in kb.conversations.history(key)] == ["user", "assistant", "user", "assistant"]
+
+
+class Recorder:
+    """A generator that records the prompt it is given and answers with a sentence of the context."""
+
+    name = "recorder"
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.prompts: list[str] = []
+
+    def stream(self, messages, max_new_tokens):  # type: ignore[no-untyped-def]
+        self.prompts.append(messages[-1]["content"])
+        yield self.reply
+
+    def generate(self, messages, max_new_tokens):  # type: ignore[no-untyped-def]
+        return "".join(self.stream(messages, max_new_tokens))
+
+
+def test_the_best_chunk_is_read_last_next_to_the_question(site, kb: Components) -> None:
+    _, base = site
+    kb.indexer.index(base)
+    model = Recorder("Solicítalo en Bogotá, Medellín y Cartagena.")
+    answer = ChatService(kb.retriever, model, kb.conversations).answer(
+        ConversationKey("test", "c", "u"), "¿En qué ciudades puedo solicitar el Crédito Hogar?")
+    assert answer.status == "answered" and answer.text == model.reply
+    context, question = model.prompts[0].split("PREGUNTA:")
+    assert question.strip() == "¿En qué ciudades puedo solicitar el Crédito Hogar?"
+    blocks = context.strip().split("\n\n")
+    best = answer.retrieved[0].chunk
+    where = [i for i, block in enumerate(blocks) if best.search_text in block]
+    assert len(where) == 1
+    after = blocks[where[0] + 1:]  # at most the chunk that continues the best one
+    following = [r.chunk.search_text for r in answer.retrieved
+                 if r.chunk.url == best.url and r.chunk.position == best.position + 1]
+    assert len(after) <= 1 and all(following and following[0] in block for block in after)
+    assert len(blocks) > 2

@@ -29,7 +29,7 @@ from rag.prompts import (
 )
 from rag.retriever import Retrieved, Retriever
 from rag.sparse import tokens
-from rag.support import evidence, invented_numbers, supported
+from rag.support import context_share, evidence, invented_numbers, supported
 from storage.conversations import ConversationKey, ConversationStore
 from storage.masking import mask
 
@@ -65,6 +65,7 @@ class ChatPolicy:
     contact: str = "01 8000 978 888"
     context_sentences: int = 0  # > 0: only this many sentences closest to the question (rag.focus)
     second_pass_min_score: float = 0.5  # best dense similarity above which a "not found" gets a second pass
+    min_answer_context_share: float = 0.75  # a Spanish answer with fewer of its terms in the pages is a guess
 
 
 class ChatService:
@@ -139,10 +140,8 @@ class ChatService:
             yield piece
         timings["generate_ms"] = (time.perf_counter() - t) * 1000
         text = text.strip()
-        invented = invented_numbers(text, context_text) if text and not says_not_found(text) else set()
-        if invented:
-            log.warning("answer dropped: figures %s are in no retrieved page", sorted(invented))
-            text = ""
+        if text and not says_not_found(text):
+            text = self._grounded(text, context_text, standalone, lang)
         if (not text or says_not_found(text)) and on_topic and best_dense >= self.policy.second_pass_min_score:
             text = self._extract(standalone, context, context_text, timings)
             if text:
@@ -163,6 +162,21 @@ class ChatService:
     def _decline(self, status: Status, lang: policy.Language, hits: list[Retrieved], standalone: str) -> Answer:
         """The polite reply for an answer that is not given (no sources)."""
         return Answer(policy.reply(status, lang, self.policy.contact), status, [], hits, standalone)
+
+    def _grounded(self, text: str, context_text: str, question: str, lang: policy.Language) -> str:
+        """The answer if it is made of the retrieved pages, else "" (never given as it is): a figure found in
+        no page, or a Spanish answer with too many terms that neither the pages nor the question hold (an
+        invented list of products, say), is a guess."""
+        invented = invented_numbers(text, context_text)
+        if invented:
+            log.warning("answer dropped: figures %s are in no retrieved page", sorted(invented))
+            return ""
+        share = context_share(text, f"{context_text}\n{question}")
+        if lang == "es" and share < self.policy.min_answer_context_share:
+            log.warning("answer dropped: only %.0f%% of its terms are in the retrieved pages: %r", 100 * share,
+                        text[:200])
+            return ""
+        return text
 
     def _extract(self, question: str, hits: list[Retrieved], context_text: str, timings: dict[str, float]) -> str:
         """Second pass when the first found nothing (or invented a figure) on a clearly on-topic question:

@@ -1,9 +1,10 @@
 """Answer support checks: is a model's answer made of the context, and does it speak to the question?
 
 Cheap lexical checks on the retrieval tokens (accents folded, Spanish stems, numbers without
-separators). They catch the two failures that matter most for a financial bot: a figure that is in
-no retrieved page (an invented rate, amount or phone number), and a copied sentence that does not
-touch the question's subject (the model answering something else instead of saying "not found").
+separators). They catch the failures that matter most for a financial bot: a figure that is in no
+retrieved page (an invented rate, amount or phone number), an answer whose words are largely in no
+page (an invented list of products), and a copied sentence that does not touch the question's
+subject (the model answering something else instead of saying "not found").
 """
 
 from __future__ import annotations
@@ -43,12 +44,14 @@ def context_share(answer: str, context: str) -> float:
 
 
 def supported(answer: str, question: str, context: str, *, grounding: str, min_coverage: float = 0.5,
-              min_context_share: float = 0.9) -> bool:
-    """An extracted answer counts when it is the context's own words with no invented figure, and the context
-    sentence it came from (``grounding``: with its label and heading) covers the question's subject; an answer
-    that merely restates the question does not count."""
+              min_context_share: float = 0.9, min_new_terms: int = 2) -> bool:
+    """An extracted answer counts when it is the context's own words with no invented figure, says something
+    the question does not (a heading like "Seguros y asistencias" is no answer), and the context sentence it
+    came from (``grounding``: with its label and heading) covers the question's subject; an answer that
+    merely restates the question does not count."""
+    new_terms = set(tokens(answer)) - set(tokens(question)) - GENERIC
     return (not invented_numbers(answer, context) and context_share(answer, context) >= min_context_share
-            and question_coverage(grounding, question) >= min_coverage)
+            and len(new_terms) >= min_new_terms and question_coverage(grounding, question) >= min_coverage)
 
 
 def evidence(answer: str, hits: Sequence[Retrieved]) -> str:

@@ -92,3 +92,13 @@ def test_the_best_chunk_is_read_last_next_to_the_question(site, kb: Components) 
                  if r.chunk.url == best.url and r.chunk.position == best.position + 1]
     assert len(after) <= 1 and all(following and following[0] in block for block in after)
     assert len(blocks) > 2
+
+
+def test_an_answer_made_of_words_from_no_page_is_not_given(site, kb: Components) -> None:
+    _, base = site
+    kb.indexer.index(base)
+    model = Recorder("El Crédito Hogar incluye seguros de auto, de viaje, de salud y de accidentes para tu familia.")
+    answer = ChatService(kb.retriever, model, kb.conversations).answer(
+        ConversationKey("test", "c", "u"), "¿Qué seguros incluye el Crédito Hogar?")
+    assert answer.status == "no_answer"
+    assert "auto" not in answer.text and "01 8000" in answer.text  # TUYA's line instead of a guess

@@ -31,6 +31,14 @@ def test_a_copied_sentence_must_speak_to_the_question() -> None:
                          CONTEXT, grounding="")  # words and a figure of its own
 
 
+def test_a_copied_heading_is_no_answer() -> None:
+    context = "[1] Seguros y asistencias\nSeguros y asistencias\nSeguro de Desempleo\nSeguro de Fraude"
+    question = "¿Qué seguros comercializa Tuya?"
+    assert not supported("Seguros y asistencias", question, context, grounding="Seguros y asistencias")
+    assert supported("Seguro de Desempleo, Seguro de Fraude", question, context,
+                     grounding="Seguros y asistencias: Seguro de Desempleo Seguro de Fraude")
+
+
 def test_the_label_of_the_copied_sentence_counts_as_its_subject() -> None:
     chunk = Chunk("1", "https://e.co/otras", "Otras soluciones financieras", "",
                   "CDT a término.\nVehículos\nEn la actualidad nuestra Compañía no se encuentra ofreciendo este "

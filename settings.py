@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     history_messages: int = Field(default=6, ge=0)
     history_retention_days: int = Field(default=90, ge=1)
     grounding_min_score: float = Field(default=0.30, ge=-1, le=1)
+    grounding_min_answer_share: float = Field(default=0.75, ge=0, le=1)
     max_question_chars: int = Field(default=1000, ge=1)
     support_contact: str = "01 8000 978 888"
 

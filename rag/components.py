@@ -93,7 +93,8 @@ class Components:
         return ChatService(self.retriever, self.generator, self.conversations, ChatPolicy(
             top_k=s.retrieval_top_k, history_messages=s.history_messages, min_dense_score=s.grounding_min_score,
             max_new_tokens=s.llm_max_new_tokens, max_question_chars=s.max_question_chars,
-            contact=s.support_contact, context_sentences=s.context_max_sentences))
+            contact=s.support_contact, context_sentences=s.context_max_sentences,
+            min_answer_context_share=s.grounding_min_answer_share))
 
     def close(self) -> None:
         if "store" in self.__dict__:

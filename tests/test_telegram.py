@@ -332,7 +332,7 @@ def test_tuyabot_serve_telegram_runs_the_bot_and_never_logs_the_token(emulator, 
            "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
            "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "24", "CRAWL_DELAY_SECONDS": "0",
            "CRAWL_BASE_URL": base, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": proxy.base_url,
-           "LOG_LEVEL": "DEBUG"}
+           "GROUNDING_MIN_ANSWER_SHARE": "0", "LOG_LEVEL": "DEBUG"}  # SmolLM2: see bot_components
     tuyabot = str(Path(sys.executable).with_name("tuyabot"))
     subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True, cwd=tmp_path)
     process = subprocess.Popen([tuyabot, "serve", "telegram"], env=env, stderr=subprocess.PIPE, text=True,

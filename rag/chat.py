@@ -29,7 +29,7 @@ from rag.prompts import (
 )
 from rag.retriever import Retrieved, Retriever
 from rag.sparse import tokens
-from rag.support import context_share, evidence, invented_numbers, supported
+from rag.support import evidence, supported, unsupported_reason
 from storage.conversations import ConversationKey, ConversationStore
 from storage.masking import mask
 
@@ -167,14 +167,10 @@ class ChatService:
         """The answer if it is made of the retrieved pages, else "" (never given as it is): a figure found in
         no page, or a Spanish answer with too many terms that neither the pages nor the question hold (an
         invented list of products, say), is a guess."""
-        invented = invented_numbers(text, context_text)
-        if invented:
-            log.warning("answer dropped: figures %s are in no retrieved page", sorted(invented))
-            return ""
-        share = context_share(text, f"{context_text}\n{question}")
-        if lang == "es" and share < self.policy.min_answer_context_share:
-            log.warning("answer dropped: only %.0f%% of its terms are in the retrieved pages: %r", 100 * share,
-                        text[:200])
+        min_share = self.policy.min_answer_context_share if lang == "es" else 0.0
+        reason = unsupported_reason(text, context_text, question, min_context_share=min_share)
+        if reason:
+            log.warning("answer dropped: %s: %r", reason, text[:200])
             return ""
         return text
 

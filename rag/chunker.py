@@ -109,14 +109,12 @@ def _groups(pieces: list[tuple[str, str]], max_chars: int) -> list[tuple[str, st
     within one section. A group longer than ``max_chars`` falls back to its single pieces."""
     groups: list[list[str]] = []
     headings: list[str] = []
-    open_group = False
     for heading, text in pieces:
-        if open_group and headings[-1] == heading:
+        if groups and headings[-1] == heading and leads(groups[-1][-1]):
             groups[-1].append(text)
         else:
             groups.append([text])
             headings.append(heading)
-        open_group = leads(text)
     out: list[tuple[str, str, bool]] = []
     for heading, group in zip(headings, groups, strict=True):
         if len(group) > 1 and sum(len(t) + 1 for t in group) <= max_chars:

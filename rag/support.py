@@ -43,6 +43,18 @@ def context_share(answer: str, context: str) -> float:
     return len(said & set(tokens(context))) / len(said)
 
 
+def unsupported_reason(answer: str, context: str, question: str, *, min_context_share: float) -> str:
+    """Why a generated answer is a guess ("" when it is not): a figure in no page, or too few of its terms in
+    the pages or the question (``min_context_share``; 0 checks figures only)."""
+    invented = invented_numbers(answer, context)
+    if invented:
+        return f"figures {sorted(invented)} are in no retrieved page"
+    share = context_share(answer, f"{context}\n{question}")
+    if share < min_context_share:
+        return f"only {100 * share:.0f}% of its terms are in the retrieved pages"
+    return ""
+
+
 def supported(answer: str, question: str, context: str, *, grounding: str, min_coverage: float = 0.5,
               min_context_share: float = 0.9, min_new_terms: int = 2) -> bool:
     """An extracted answer counts when it is the context's own words with no invented figure, says something

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag import policy
-from rag.chat import ChatService
+from rag.chat import Answer, ChatService
 from rag.components import Components
 from storage.conversations import ConversationKey
 
@@ -74,12 +74,17 @@ class Recorder:
         return "".join(self.stream(messages, max_new_tokens))
 
 
-def test_the_best_chunk_is_read_last_next_to_the_question(site, kb: Components) -> None:
+def ask_recorder(site, kb: Components, reply: str, question: str) -> tuple[Answer, Recorder]:  # type: ignore[no-untyped-def]
+    """Index the fixture site and ask ``question`` of a core whose model always says ``reply``."""
     _, base = site
     kb.indexer.index(base)
-    model = Recorder("Solicítalo en Bogotá, Medellín y Cartagena.")
-    answer = ChatService(kb.retriever, model, kb.conversations).answer(
-        ConversationKey("test", "c", "u"), "¿En qué ciudades puedo solicitar el Crédito Hogar?")
+    model = Recorder(reply)
+    return ChatService(kb.retriever, model, kb.conversations).answer(ConversationKey("test", "c", "u"), question), model
+
+
+def test_the_best_chunk_is_read_last_next_to_the_question(site, kb: Components) -> None:
+    answer, model = ask_recorder(site, kb, "Solicítalo en Bogotá, Medellín y Cartagena.",
+                                 "¿En qué ciudades puedo solicitar el Crédito Hogar?")
     assert answer.status == "answered" and answer.text == model.reply
     context, question = model.prompts[0].split("PREGUNTA:")
     assert question.strip() == "¿En qué ciudades puedo solicitar el Crédito Hogar?"
@@ -95,10 +100,7 @@ def test_the_best_chunk_is_read_last_next_to_the_question(site, kb: Components) 
 
 
 def test_an_answer_made_of_words_from_no_page_is_not_given(site, kb: Components) -> None:
-    _, base = site
-    kb.indexer.index(base)
-    model = Recorder("El Crédito Hogar incluye seguros de auto, de viaje, de salud y de accidentes para tu familia.")
-    answer = ChatService(kb.retriever, model, kb.conversations).answer(
-        ConversationKey("test", "c", "u"), "¿Qué seguros incluye el Crédito Hogar?")
+    answer, _ = ask_recorder(site, kb, "El Crédito Hogar incluye seguros de auto, de viaje, de salud y de accidentes "
+                             "para tu familia.", "¿Qué seguros incluye el Crédito Hogar?")
     assert answer.status == "no_answer"
     assert "auto" not in answer.text and "01 8000" in answer.text  # TUYA's line instead of a guess

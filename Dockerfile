@@ -14,7 +14,8 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 RUN pip install --index-url "${TORCH_INDEX_URL}" "torch==2.13.0"
 
 WORKDIR /app
-COPY pyproject.toml README.md cli.py settings.py ./
+COPY pyproject.toml README.md ./
+COPY tuyabot ./tuyabot
 COPY bot ./bot
 COPY rag ./rag
 COPY scraper ./scraper

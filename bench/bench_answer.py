@@ -18,10 +18,10 @@ from pathlib import Path
 
 from bench.common import percentiles, shared_site
 from rag.chat import Answer
-from rag.components import Components
 from rag.evaluation import load_questions
-from settings import get_settings
 from storage.conversations import ConversationKey
+from tuyabot.components import Components
+from tuyabot.settings import get_settings
 
 
 def main() -> None:

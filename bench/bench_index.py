@@ -16,12 +16,12 @@ import numpy as np
 
 from bench.common import percentiles, shared_site
 from rag.chat import history_query
-from rag.chunker import Chunk, chunk_id
-from rag.components import Components
 from rag.evaluation import load_questions
-from rag.sparse import SparseVector, encode_query
-from settings import get_settings
+from rag.sparse import encode_query
+from storage.records import Chunk, SparseVector, chunk_id
 from storage.vector_store import VectorStore
+from tuyabot.components import Components
+from tuyabot.settings import get_settings
 
 
 def site_figures(data_dir: Path) -> None:

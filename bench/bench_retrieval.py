@@ -12,9 +12,9 @@ from pathlib import Path
 
 from bench.common import load_module, shared_site
 from rag import model_fetch
-from rag.components import Components
 from rag.evaluation import load_questions, retrieval_records
-from settings import get_settings
+from tuyabot.components import Components
+from tuyabot.settings import get_settings
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from settings import Settings  # noqa: E402
+from tuyabot.settings import Settings  # noqa: E402
 
 
 def load_module(name: str, path: Path):  # type: ignore[no-untyped-def]

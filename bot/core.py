@@ -1,8 +1,10 @@
-"""The one core every chat adapter calls: gatekeeping, answers, conversation commands, feedback, refresh.
+"""The one core every chat adapter calls (its façade): gatekeeping, answers, conversation commands,
+feedback, refresh.
 
-Adapters translate platform events into these calls and render what comes back; they never touch
-the model, the vector store or SQL. Everything here is synchronous and may be slow (model work,
-crawling): adapters run it in a worker thread, never on their event loop.
+Adapters translate platform events into these calls and render what comes back; they import only from
+``bot`` (this module re-exports the types they need) and never touch the model, the vector store or SQL.
+Everything here is synchronous and may be slow (model work, crawling): adapters run it in a worker
+thread, never on their event loop.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from rag.chat import Answer
-from rag.components import Components
+from rag.chat import Answer, ChatService
+from rag.generator import GeneratorBusy
 from rag.indexer import RefreshReport
-from storage.conversations import ConversationKey
+from storage.conversations import ConversationKey, ConversationStore
+
+__all__ = ["Answer", "BotCore", "ConversationKey", "Gate", "GeneratorBusy", "RateLimit", "RefreshReport",
+           "RefreshStart", "RefreshTicket"]
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +54,23 @@ class RefreshTicket:
     report: Future[RefreshReport] | None = None
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """Messages a user may send (``limits`` notation, e.g. "6/minute") and where the counts live."""
+
+    rate: str
+    storage_uri: str
+
+
 class BotCore:
-    def __init__(self, components: Components) -> None:
-        settings = components.settings
-        self.components = components
-        self.max_message_chars = settings.bot_max_message_chars
-        self.refresh_url = settings.crawl_base_url
-        self._rate = parse(settings.bot_rate_limit)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.bot_rate_limit_storage_uri))
+    def __init__(self, chat: ChatService, conversations: ConversationStore, refresh: Callable[[], RefreshReport], *,
+                 max_message_chars: int, rate_limit: RateLimit) -> None:
+        self.chat = chat
+        self.conversations = conversations
+        self.run_refresh = refresh
+        self.max_message_chars = max_message_chars
+        self._rate = parse(rate_limit.rate)
+        self._limiter = MovingWindowRateLimiter(storage_from_string(rate_limit.storage_uri))
         self._refresh_lock = threading.Lock()
         self._refresh_running = False
         self._refresh_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh")
@@ -73,10 +87,10 @@ class BotCore:
         return Gate.OK
 
     def answer(self, key: ConversationKey, text: str) -> Answer:
-        return self.components.chat.answer(key, text)
+        return self.chat.answer(key, text)
 
     def stream(self, key: ConversationKey, text: str) -> Iterator[str | Answer]:
-        return self.components.chat.stream(key, text)
+        return self.chat.stream(key, text)
 
     @staticmethod
     def wants_feedback(answer: Answer) -> bool:
@@ -85,31 +99,31 @@ class BotCore:
 
     # -- conversation commands ---------------------------------------------------------------------
     def reset(self, key: ConversationKey) -> int:
-        return self.components.chat.reset(key)
+        return self.chat.reset(key)
 
     def forget(self, platform: str, user_id: str) -> int:
-        removed = self.components.chat.forget(platform, user_id)
+        removed = self.chat.forget(platform, user_id)
         log.info("forgot %s user data rows on %s", removed, platform)
         return removed
 
     def feedback(self, message_id: int, key: ConversationKey, value: int) -> bool:
         """Store a vote on an answer given in ``key``'s chat; False when that answer is no longer stored."""
-        return self.components.conversations.record_feedback(message_id, key.platform, key.chat_id, key.user_id,
+        return self.conversations.record_feedback(message_id, key.platform, key.chat_id, key.user_id,
                                                              value)
 
     def first_delivery(self, platform: str, event_id: str) -> bool:
         """True the first time a platform event id is seen (kept in the database: holds across restarts)."""
-        return self.components.conversations.first_delivery(platform, event_id)
+        return self.conversations.first_delivery(platform, event_id)
 
     def knows_chat(self, platform: str, chat_id: str) -> bool:
         """Whether the bot already holds a conversation in this chat (e.g. a Slack thread it answered in)."""
-        return self.components.conversations.has_chat(platform, chat_id)
+        return self.conversations.has_chat(platform, chat_id)
 
     # -- admin refresh -----------------------------------------------------------------------------
     def request_refresh(self, platform: str, user_id: str, *, admin: bool,
                         on_done: Callable[[Future[RefreshReport]], None] | None = None) -> RefreshTicket:
         """Start a refresh of the index in the background (answers go on meanwhile); audited."""
-        audit = self.components.conversations.audit
+        audit = self.conversations.audit
         if not admin:
             audit(platform, user_id, "refresh", "refused")
             log.warning("refresh refused for %s user %s (not an admin)", platform, user_id)
@@ -126,9 +140,9 @@ class BotCore:
         return RefreshTicket(RefreshStart.STARTED, future)
 
     def _refresh(self, platform: str, user_id: str) -> RefreshReport:
-        audit = self.components.conversations.audit
+        audit = self.conversations.audit
         try:
-            report = self.components.indexer.refresh(self.refresh_url)
+            report = self.run_refresh()
         except Exception as exc:
             audit(platform, user_id, "refresh", "failed", str(exc)[:500])
             log.exception("refresh requested by %s user %s failed", platform, user_id)

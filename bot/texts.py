@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core import Gate
-from rag.indexer import RefreshReport
+from bot.core import Gate, RefreshReport
 
 WELCOME = (
     "¡Hola! Soy TuyaBot, el asistente virtual de TUYA. Respondo preguntas sobre las tarjetas de crédito, "

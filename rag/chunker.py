@@ -13,54 +13,18 @@ before a label rather than cutting the labelled text from its subject.
 
 from __future__ import annotations
 
-import hashlib
-import re
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from rag.text import leads, sentences
 from scraper.page import Page, Table
-
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-LABEL_MAX_CHARS = 60
-CHUNK_NAMESPACE = uuid.UUID("6f1c8e1e-3f5b-4d2a-9a57-2b1b7f0c9e11")
+from storage.records import Chunk, chunk_id
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """One retrievable unit; ``id`` is derived from the URL and position, ``content_hash`` from the text."""
-
-    id: str
-    url: str
-    title: str
-    heading: str
-    text: str
-    position: int
-
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(self.search_text.encode("utf-8")).hexdigest()
-
-    @property
-    def header(self) -> str:
-        """Page title and section heading."""
-        return f"{self.title} › {self.heading}" if self.heading and self.heading != self.title else self.title
-
-    @property
-    def search_text(self) -> str:
-        """What is embedded and shown as context: title and heading, then the body."""
-        return f"{self.header}\n{self.text}" if self.header else self.text
-
-
-def chunk_id(url: str, position: int) -> str:
-    return str(uuid.uuid5(CHUNK_NAMESPACE, f"{url}#{position}"))
-
-
-def chunk_pages(pages: Iterable[Page], max_chars: int = 800, min_chars: int = 200) -> list[Chunk]:
+def chunk_pages(pages: Iterable[Page], max_chars: int, min_chars: int) -> list[Chunk]:
     return [c for page in pages for c in chunk_page(page, max_chars, min_chars)]
 
 
-def chunk_page(page: Page, max_chars: int = 800, min_chars: int = 200) -> list[Chunk]:
+def chunk_page(page: Page, max_chars: int, min_chars: int) -> list[Chunk]:
     pieces: list[tuple[str, str]] = []  # (heading, text) units in document order
     for section in page.sections:
         for block in section.blocks:
@@ -91,17 +55,6 @@ def chunk_page(page: Page, max_chars: int = 800, min_chars: int = 200) -> list[C
         body.append(text)
     emit()
     return chunks
-
-
-def leads(text: str) -> bool:
-    """Whether a line introduces what follows it: ends with a colon, is a question, or is a short label
-    without final punctuation."""
-    line = text.strip()
-    if "\n" in line or not line:
-        return False
-    if line.endswith(":") or (line.startswith("¿") and line.endswith("?")):
-        return True
-    return len(line) <= LABEL_MAX_CHARS and not line.endswith((".", "!", "?", ";", ",", ")"))
 
 
 def _groups(pieces: list[tuple[str, str]], max_chars: int) -> list[tuple[str, str, bool]]:
@@ -135,7 +88,7 @@ def _split_long(text: str, max_chars: int) -> list[str]:
         return [text]
     units: list[str] = []
     for line in text.split("\n"):
-        for sentence in SENTENCE_END.split(line):
+        for sentence in sentences(line):
             units.extend(_pack(sentence.split(" "), max_chars, " ") if len(sentence) > max_chars else [sentence])
     return _pack(units, max_chars, "\n")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -41,8 +40,7 @@ class Embedder:
     ``name`` (model and dtype) keys the embedding cache, and is known without loading the model.
     """
 
-    def __init__(self, model: str, *, device: str | None = None, dtype: str = "auto",
-                 batch_size: int = 8, max_seq_length: int = 512) -> None:
+    def __init__(self, model: str, *, device: str | None, dtype: str, batch_size: int, max_seq_length: int) -> None:
         self.model_ref = model
         self.device = pick_device(device)
         self.dtype = pick_dtype(self.device, dtype)
@@ -57,8 +55,6 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         transformers.utils.logging.disable_progress_bar()
-        if Path(self.model_ref).is_dir():
-            os.environ["HF_HUB_OFFLINE"] = "1"
         model = SentenceTransformer(
             self.model_ref, device=self.device, model_kwargs={"torch_dtype": getattr(torch, self.dtype)}
         )

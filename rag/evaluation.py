@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.chat import Answer, ChatService, history_query
-from rag.retriever import Retrieved, Retriever
+from rag.chat import Answer, ChatService
+from rag.retriever import HybridRetriever, Retrieved
+from rag.rewrite import history_query
 from storage.conversations import ConversationKey
 
 
@@ -36,7 +37,7 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     return questions
 
 
-def retrieval_records(retriever: Retriever, questions: list[dict[str, Any]], k: int) -> Iterator[dict[str, Any]]:
+def retrieval_records(retriever: HybridRetriever, questions: list[dict[str, Any]], k: int) -> Iterator[dict[str, Any]]:
     """Retrieval-only records: what would be handed to the generator for each question's last turn."""
     for q in questions:
         started = time.perf_counter()

@@ -9,7 +9,6 @@ title and heading.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,9 +16,7 @@ import numpy as np
 
 from rag.embedder import Embedder
 from rag.retriever import Retrieved
-
-SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[¿¡\"(A-ZÁÉÍÓÚÑ0-9])")
-MIN_UNIT_CHARS = 30
+from rag.text import leads, sentences
 
 
 @dataclass(frozen=True)
@@ -30,17 +27,17 @@ class Unit:
 
 
 def units_of(text: str) -> list[str]:
-    """Sentences (and table rows) of a chunk body. A short label line ("Vehículos") or a question line
-    ("¿Cuánto cuesta…?") is kept as the start of the sentence after it, which it gives its subject to."""
+    """Sentences (and table rows) of a chunk body. A lead line (a label such as "Vehículos", a question, a
+    line ending with a colon) is kept as the start of the sentence after it, which it gives its subject to."""
     out: list[str] = []
     carry = ""
     for line in (raw.strip() for raw in text.splitlines()):
         if not line:
             continue
-        if line.endswith(("?", ":")) or (len(line) < MIN_UNIT_CHARS and not line.endswith((".", "!"))):
+        if leads(line):
             carry = f"{carry} {line}".strip()
             continue
-        pieces = [p for p in SENTENCE_END.split(line) if p]
+        pieces = sentences(line)
         if carry:
             pieces[0] = f"{carry} {pieces[0]}"
             carry = ""

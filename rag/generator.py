@@ -1,32 +1,39 @@
-"""Text generation backends behind one interface: in-process transformers, or an OpenAI-compatible server.
+"""Text generation backends as LangChain chat models: in-process transformers, or an OpenAI-compatible server.
 
-The transformers backend keeps a single model instance for every conversation; generations run
-one at a time behind a bounded queue (a full queue answers ``GeneratorBusy`` at once instead of
-piling up). On CUDA it runs in bfloat16, on CPU in bfloat16 where the CPU has native bf16, else
-float32. A GGUF file (the offline models) is de-quantised once and cached as a safetensors folder.
-Decoding is greedy with prompt lookup: candidate tokens are drafted by copying the n-gram that
-follows the last tokens' earlier occurrence in the prompt and verified in one forward pass, so a
-grounded answer that quotes its context comes out faster with exactly the same text.
+Both are ``BaseChatModel``s used through runnable chains (``prompt | model | parser``), so LangChain
+callbacks and tracing see every generation; the number of new tokens is bound per call
+(``model.bind(max_tokens=n)``). The in-process models keep a single model instance for every
+conversation; generations run one at a time behind a bounded queue (a full queue raises
+``GeneratorBusy`` at once instead of piling up). The transformers backend runs in bfloat16 on CUDA and
+on CPUs with native bf16, else float32; a GGUF file (the offline models) is de-quantised once and cached
+as a safetensors folder. Its decoding is greedy with prompt lookup: candidate tokens are drafted by
+copying the n-gram that follows the last tokens' earlier occurrence in the prompt and verified in one
+forward pass, so a grounded answer that quotes its context comes out faster with exactly the same text.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 from collections.abc import Iterator, Sequence
-from functools import cached_property
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any
 
-import httpx
+import openai
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_openai import ChatOpenAI
+from pydantic import PrivateAttr
 
 from rag.embedder import pick_device, pick_dtype
 
 log = logging.getLogger(__name__)
 
-ChatMessages = Sequence[dict[str, str]]  # [{"role": "system"|"user"|"assistant", "content": ...}]
+ChatMessages = list[dict[str, str]]  # [{"role": "system"|"user"|"assistant", "content": ...}]
 
 
 class GeneratorBusy(RuntimeError):
@@ -37,116 +44,157 @@ class GenerationError(RuntimeError):
     """The model backend failed."""
 
 
-class Generator(Protocol):
-    name: str
-
-    def stream(self, messages: ChatMessages, max_new_tokens: int) -> Iterator[str]: ...
-
-    def generate(self, messages: ChatMessages, max_new_tokens: int) -> str: ...
+def to_chat_messages(messages: Sequence[BaseMessage]) -> ChatMessages:
+    """LangChain messages -> the role/content dicts chat templates take."""
+    roles = {SystemMessage: "system", HumanMessage: "user", AIMessage: "assistant"}
+    return [{"role": roles.get(type(m), "user"), "content": str(m.content)} for m in messages]
 
 
-class TransformersGenerator:
-    """A causal LM loaded in-process with transformers (chat template, greedy decoding)."""
+class AdmissionQueue:
+    """At most ``size`` generations admitted (the rest are refused at once), run one at a time."""
 
-    def __init__(self, model: str, *, device: str | None = None, dtype: str = "auto", queue_size: int = 8,
-                 prompt_lookup_tokens: int = 10) -> None:
-        self.model_ref = model
-        self.prompt_lookup_tokens = prompt_lookup_tokens
-        self.device = pick_device(device)
-        self.dtype = pick_dtype(self.device, dtype)
-        self.name = f"{Path(model).name if Path(model).is_dir() else model}@{self.dtype}"
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(queue_size)
+    def __init__(self, size: int) -> None:
+        self._slots = threading.BoundedSemaphore(size)
+        self.turn = threading.Lock()  # the model computes one generation at a time
 
-    @cached_property
-    def _loaded(self):  # type: ignore[no-untyped-def]
+    @contextmanager
+    def admitted(self) -> Iterator[None]:
+        if not self._slots.acquire(blocking=False):
+            raise GeneratorBusy("the answer queue is full")
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+class LocalChatModel(BaseChatModel):
+    """A chat model computed in this process: one loaded model behind an admission queue.
+
+    Subclasses implement ``_load`` (the weights, once) and ``_pieces`` (text pieces of one generation)."""
+
+    max_tokens: int
+    queue_size: int
+    _queue: AdmissionQueue = PrivateAttr()
+    _weights: Any = PrivateAttr(default=None)
+    _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._queue = AdmissionQueue(self.queue_size)
+
+    @property
+    def weights(self) -> Any:
+        """The loaded model (loaded on first use)."""
+        with self._load_lock:
+            if self._weights is None:
+                self._weights = self._load()
+        return self._weights
+
+    def load(self) -> None:
+        """Load the model now (instead of on the first question)."""
+        _ = self.weights
+
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def _pieces(self, messages: ChatMessages, max_tokens: int) -> Iterator[str]:
+        raise NotImplementedError
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        max_tokens = int(kwargs.get("max_tokens") or self.max_tokens)
+        with self._queue.admitted():
+            for piece in self._pieces(to_chat_messages(messages), max_tokens):
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                if run_manager:
+                    run_manager.on_llm_new_token(piece, chunk=chunk)
+                yield chunk
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+
+
+class TransformersChatModel(LocalChatModel):
+    """A causal LM loaded in-process with transformers (chat template, greedy decoding with prompt lookup)."""
+
+    model_ref: str
+    device: str
+    dtype: str
+    prompt_lookup_tokens: int
+
+    @classmethod
+    def create(cls, model: str, *, device: str | None, dtype: str, queue_size: int, max_tokens: int,
+               prompt_lookup_tokens: int) -> TransformersChatModel:
+        """Pick the device and dtype ("auto": bf16 on CUDA and native-bf16 CPUs, else float32)."""
+        chosen = pick_device(device)
+        precision = pick_dtype(chosen, dtype)
+        label = Path(model).name if Path(model).is_dir() else model
+        return cls(model_ref=model, device=chosen, dtype=precision, queue_size=queue_size, max_tokens=max_tokens,
+                   prompt_lookup_tokens=prompt_lookup_tokens, name=f"{label}@{precision}")
+
+    @property
+    def _llm_type(self) -> str:
+        return "tuyabot-transformers"
+
+    def _load(self) -> tuple[Any, Any]:
         import torch
         import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         transformers.utils.logging.disable_progress_bar()
-        source = self.model_ref
-        if Path(source).is_dir():
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            source = str(ensure_safetensors(Path(source)))
+        source = str(ensure_safetensors(Path(self.model_ref))) if Path(self.model_ref).is_dir() else self.model_ref
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, self.dtype))
         model.to(self.device).eval()
         log.info("generator %s loaded on %s", self.name, self.device)
         return tokenizer, model
 
-    def load(self) -> None:
-        """Load the model now (instead of on the first question)."""
-        _ = self._loaded
-
-    def stream(self, messages: ChatMessages, max_new_tokens: int) -> Iterator[str]:
+    def _pieces(self, messages: ChatMessages, max_tokens: int) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
-        if not self._slots.acquire(blocking=False):
-            raise GeneratorBusy("the answer queue is full")
+        tokenizer, model = self.weights
+        inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                               return_dict=True).to(self.device)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
+        drafting = {"prompt_lookup_num_tokens": self.prompt_lookup_tokens} if self.prompt_lookup_tokens else {}
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with self._queue.turn:
+                    model.generate(**inputs, streamer=streamer, max_new_tokens=max_tokens, do_sample=False,
+                                   temperature=None, top_p=None, top_k=None,
+                                   pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **drafting)
+            except BaseException as exc:  # surfaced to the caller below
+                errors.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        yield from (piece for piece in streamer if piece)
+        worker.join()
+        if errors:
+            raise GenerationError(str(errors[0])) from errors[0]
+
+
+class ServedChatModel(ChatOpenAI):
+    """An OpenAI-compatible chat-completions server (vLLM, TGI, llama.cpp server...) through ``ChatOpenAI``;
+    greedy, streamed, and its failures raised as ``GenerationError``."""
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         try:
-            tokenizer, model = self._loaded
-            inputs = tokenizer.apply_chat_template(list(messages), add_generation_prompt=True,
-                                                   return_tensors="pt", return_dict=True).to(self.device)
-            streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
-            errors: list[BaseException] = []
-            drafting = {"prompt_lookup_num_tokens": self.prompt_lookup_tokens} if self.prompt_lookup_tokens else {}
-
-            def run() -> None:
-                try:
-                    with self._lock:
-                        model.generate(**inputs, streamer=streamer, max_new_tokens=max_new_tokens, do_sample=False,
-                                       temperature=None, top_p=None, top_k=None,
-                                       pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **drafting)
-                except BaseException as exc:  # surfaced to the caller below
-                    errors.append(exc)
-                    streamer.end()
-
-            worker = threading.Thread(target=run, daemon=True)
-            worker.start()
-            yield from (piece for piece in streamer if piece)
-            worker.join()
-            if errors:
-                raise GenerationError(str(errors[0])) from errors[0]
-        finally:
-            self._slots.release()
-
-    def generate(self, messages: ChatMessages, max_new_tokens: int) -> str:
-        return "".join(self.stream(messages, max_new_tokens)).strip()
-
-
-class OpenAIGenerator:
-    """An OpenAI-compatible chat-completions server (vLLM, TGI, llama.cpp server...)."""
-
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 120.0) -> None:
-        self.name = f"openai:{model}"
-        self.model = model
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
-
-    def stream(self, messages: ChatMessages, max_new_tokens: int) -> Iterator[str]:
-        body = {"model": self.model, "messages": list(messages), "max_tokens": max_new_tokens,
-                "temperature": 0, "stream": True}
-        try:
-            with self.client.stream("POST", "/chat/completions", json=body) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise GenerationError(f"model server answered {response.status_code}: {response.text[:200]}")
-                for line in response.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    choices = json.loads(data).get("choices") or [{}]
-                    piece = (choices[0].get("delta") or {}).get("content")
-                    if piece:
-                        yield piece
-        except httpx.HTTPError as exc:
+            yield from super()._stream(*args, **kwargs)
+        except openai.APIConnectionError as exc:  # timeouts included
             raise GenerationError(f"model server unreachable: {exc}") from exc
+        except openai.APIStatusError as exc:
+            raise GenerationError(f"model server answered {exc.status_code}: {str(exc)[:200]}") from exc
 
-    def generate(self, messages: ChatMessages, max_new_tokens: int) -> str:
-        return "".join(self.stream(messages, max_new_tokens)).strip()
+
+def served_chat_model(base_url: str, model: str, api_key: str | None, *, max_tokens: int, timeout: float,
+                      max_retries: int) -> ServedChatModel:
+    return ServedChatModel(base_url=base_url, model=model, api_key=api_key or "not-needed", temperature=0,
+                           max_tokens=max_tokens, streaming=True, timeout=timeout, max_retries=max_retries,
+                           name=f"openai:{model}")
 
 
 def ensure_safetensors(folder: Path) -> Path:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from rag.chunker import Chunk, chunk_pages
+from rag.chunker import chunk_pages
 from rag.embedder import Embedder
 from rag.sparse import encode_documents
 from scraper.crawler import Crawler, CrawlResult, PriorFetch
@@ -23,6 +23,7 @@ from scraper.sitewide import dedupe_pages
 from scraper.urls import path_and_query
 from storage.embedding_cache import EmbeddingCache
 from storage.page_registry import PageRegistry, RegisteredPage
+from storage.records import Chunk
 from storage.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
@@ -55,20 +56,22 @@ class RefreshReport:
 
 @dataclass(frozen=True)
 class ChunkSettings:
-    max_chars: int = 800
-    min_chars: int = 200
-    sitewide_min_pages: int = 3
+    """How pages become chunks (built from settings, where every default lives)."""
+
+    max_chars: int
+    min_chars: int
+    sitewide_min_pages: int
 
 
 class Indexer:
     def __init__(self, crawler: Crawler, embedder: Embedder, store: VectorStore, registry: PageRegistry,
-                 cache: EmbeddingCache, chunking: ChunkSettings | None = None) -> None:
+                 cache: EmbeddingCache, chunking: ChunkSettings) -> None:
         self.crawler = crawler
         self.embedder = embedder
         self.store = store
         self.registry = registry
         self.cache = cache
-        self.chunking = chunking or ChunkSettings()
+        self.chunking = chunking
         self.last_crawl: CrawlResult | None = None
 
     def index(self, base_url: str) -> RefreshReport:

@@ -121,17 +121,28 @@ def is_fetched(models_dir: Path, key: str) -> bool:
     return (model_dir(models_dir, key) / MARKER).is_file()
 
 
+def forbid_hub_downloads() -> None:
+    """Tell the Hugging Face libraries never to reach the hub (offline profile, or a model in a local folder)."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
 def resolve_model(name: str, models_dir: Path, offline: bool) -> str:
     """Return what to hand to the loader: a local folder, or the hub id (production only).
 
     A local folder is used when ``name`` is one, or when the offline copy was fetched; in the offline
-    profile a missing offline copy is an error, never a hub download.
+    profile a missing offline copy is an error, never a hub download. Loading from a local folder, or
+    in the offline profile, the libraries are told never to reach the hub.
     """
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser().resolve())
+    if offline:
+        forbid_hub_downloads()
+    local = Path(name).expanduser()
     key = offline_key(name)
-    if key and is_fetched(models_dir, key):
-        return str(model_dir(models_dir, key))
+    if not local.is_dir() and key and is_fetched(models_dir, key):
+        local = model_dir(models_dir, key)
+    if local.is_dir():
+        forbid_hub_downloads()
+        return str(local.resolve())
     if offline:
         hint = f"run `tuyabot models fetch --offline --name {key}`" if key else "set it to a local folder"
         raise ModelNotAvailable(f"model {name!r} is not available offline in {models_dir}: {hint}")

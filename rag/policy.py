@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.sparse import fold
+from rag.text import STOPWORDS_EN, STOPWORDS_ES, fold, words
 
 Status = Literal["answered", "no_answer", "out_of_scope", "refused"]
 Language = Literal["es", "en"]
@@ -26,66 +26,6 @@ TUYA_TOPIC = re.compile(
     r"cajero|atm|deuda|debt|mora|plazo|monto|efectivo|cash|transferencia|transfer|bloque|fraude|sucursal|"
     r"oficina|horario|linea|telefono|phone|financ|compra|purchase|gobierno corporativo|sostenibilidad",
 )
-ENGLISH_WORDS = frozenset(
-    [
-        "the",
-        "what",
-        "how",
-        "can",
-        "do",
-        "does",
-        "is",
-        "are",
-        "my",
-        "your",
-        "i",
-        "you",
-        "to",
-        "of",
-        "for",
-        "in",
-        "with",
-        "which",
-        "where",
-        "when",
-        "much",
-        "many",
-        "there",
-    ]
-)
-SPANISH_WORDS = frozenset(
-    [
-        "el",
-        "la",
-        "los",
-        "las",
-        "que",
-        "como",
-        "cual",
-        "cuales",
-        "puedo",
-        "es",
-        "son",
-        "mi",
-        "tu",
-        "de",
-        "del",
-        "para",
-        "en",
-        "con",
-        "donde",
-        "cuando",
-        "cuanto",
-        "cuanta",
-        "hay",
-        "una",
-        "un",
-        "y",
-        "por",
-        "se",
-    ]
-)
-
 REPLIES: dict[Language, dict[Status, str]] = {
     "es": {
         "no_answer": "No encontré esa información en las páginas de TUYA. Puedes consultarla en tuya.com.co o "
@@ -114,9 +54,10 @@ def mentions_tuya_topic(text: str) -> bool:
 
 
 def language(text: str) -> Language:
-    words = re.findall(r"[a-z]+", fold(text))
-    english = sum(w in ENGLISH_WORDS for w in words)
-    spanish = sum(w in SPANISH_WORDS for w in words)
+    """English when more of its words are English-only function words than Spanish-only ones, else Spanish."""
+    said = words(text)
+    english = sum(w in STOPWORDS_EN and w not in STOPWORDS_ES for w in said)
+    spanish = sum(w in STOPWORDS_ES and w not in STOPWORDS_EN for w in said)
     return "en" if english > spanish else "es"
 
 

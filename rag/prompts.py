@@ -1,13 +1,11 @@
-"""Prompt templates (LangChain): grounded answering and follow-up rewriting."""
+"""Prompt templates (LangChain): grounded answering, the second pass, and follow-up rewriting."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
-
-from rag.retriever import Retrieved
 
 NOT_FOUND = "NO_ENCONTRADO"
 
@@ -47,16 +45,6 @@ REWRITE_PROMPT = ChatPromptTemplate.from_messages([
     MessagesPlaceholder("history"),
     ("human", "Última pregunta: {question}\nPregunta reescrita:"),
 ])
-
-
-def format_context(hits: Sequence[Retrieved]) -> str:
-    return "\n\n".join(f"[{i}] {h.chunk.search_text}" for i, h in enumerate(hits, start=1))
-
-
-def to_chat_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
-    """LangChain messages -> the role/content dicts chat templates and OpenAI servers take."""
-    roles = {SystemMessage: "system", HumanMessage: "user", AIMessage: "assistant"}
-    return [{"role": roles.get(type(m), "user"), "content": str(m.content)} for m in messages]
 
 
 def history_messages(turns: Sequence[tuple[str, str]]) -> list[BaseMessage]:

@@ -1,14 +1,19 @@
-"""Hybrid retrieval: dense (embeddings) and sparse (BM25-style) rankings fused by reciprocal rank."""
+"""Hybrid retrieval as a LangChain retriever: dense (embeddings) and sparse (BM25-style) rankings fused by
+reciprocal rank."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from rag.chunker import Chunk, chunk_id
-from rag.embedder import Embedder
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
 from rag.sparse import encode_query
-from storage.vector_store import VectorStore
+from storage.records import Chunk, chunk_id
+from storage.vector_store import StoredHit
 
 Mode = Literal["hybrid", "dense", "sparse"]
 RRF_K = 60
@@ -23,40 +28,59 @@ class Retrieved:
     dense_score: float | None = None
     sparse_score: float | None = None
 
+    def to_document(self) -> Document:
+        c = self.chunk
+        return Document(page_content=c.text, id=c.id, metadata={
+            "url": c.url, "title": c.title, "heading": c.heading, "position": c.position, "score": self.score,
+            "dense_score": self.dense_score, "sparse_score": self.sparse_score})
 
-class Retriever:
-    def __init__(self, store: VectorStore, embedder: Embedder, mode: Mode = "hybrid", candidates: int = 30,
-                 dense_weight: float = 1.0, sparse_weight: float = 1.0) -> None:
-        self.store = store
-        self.embedder = embedder
-        self.mode = mode
-        self.candidates = candidates
-        self.weights = {"dense": dense_weight, "sparse": sparse_weight}
 
-    def search(self, query: str, k: int = 5) -> list[Retrieved]:
+def fuse(ranked_lists: Mapping[str, tuple[float, Sequence[StoredHit]]], k: int) -> list[Retrieved]:
+    """Reciprocal rank fusion of named ranked lists ("dense", "sparse"): each list adds weight / (RRF_K + rank)
+    to a chunk; the best ``k`` chunks, each with the raw score every list gave it."""
+    fused: dict[str, float] = {}
+    raw: dict[str, dict[str, float]] = {}
+    chunks: dict[str, Chunk] = {}
+    for name, (weight, hits) in ranked_lists.items():
+        for rank, hit in enumerate(hits, start=1):
+            fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + weight / (RRF_K + rank)
+            raw.setdefault(hit.chunk.id, {})[name] = hit.score
+            chunks[hit.chunk.id] = hit.chunk
+    ranked = sorted(fused, key=lambda cid: fused[cid], reverse=True)[:k]
+    return [Retrieved(chunks[c], fused[c], raw[c].get("dense"), raw[c].get("sparse")) for c in ranked]
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense and/or sparse search over the vector store, fused by reciprocal rank; ``invoke`` gives
+    LangChain documents (chunk body, page and scores in the metadata), ``search`` the typed hits."""
+
+    store: Any
+    embedder: Any
+    mode: Mode
+    candidates: int
+    k: int
+    dense_weight: float = 1.0
+    sparse_weight: float = 1.0
+
+    def search(self, query: str, k: int) -> list[Retrieved]:
         query = query.strip()
         if not query:
             return []
         dense = self.embedder.embed_query(query) if self.mode in ("hybrid", "dense") else None
         sparse = encode_query(query) if self.mode in ("hybrid", "sparse") else None
         lists = self.store.search(dense, sparse, max(k, self.candidates))
-        named = []
+        ranked: dict[str, tuple[float, Sequence[StoredHit]]] = {}
         if dense is not None:
-            named.append(("dense", lists.pop(0) if lists else []))
+            ranked["dense"] = (self.dense_weight, lists.pop(0) if lists else [])
         if sparse is not None and sparse.indices:
-            named.append(("sparse", lists.pop(0) if lists else []))
-        fused: dict[str, float] = {}
-        scores: dict[str, dict[str, float]] = {}
-        chunks: dict[str, Chunk] = {}
-        for name, hits in named:
-            for rank, hit in enumerate(hits, start=1):
-                fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + self.weights[name] / (RRF_K + rank)
-                scores.setdefault(hit.chunk.id, {})[name] = hit.score
-                chunks[hit.chunk.id] = hit.chunk
-        ranked = sorted(fused, key=lambda cid: fused[cid], reverse=True)[:k]
-        return [Retrieved(chunks[c], fused[c], scores[c].get("dense"), scores[c].get("sparse")) for c in ranked]
+            ranked["sparse"] = (self.sparse_weight, lists.pop(0) if lists else [])
+        return fuse(ranked, k)
 
-    def following(self, hits: list[Retrieved], count: int) -> list[Retrieved]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                **kwargs: Any) -> list[Document]:
+        return [hit.to_document() for hit in self.search(query, int(kwargs.get("k") or self.k))]
+
+    def following(self, hits: Sequence[Retrieved], count: int) -> list[Retrieved]:
         """For the best ``count`` hits, the chunk that follows each on its page (when not already a hit).
 
         A topic often starts at the end of one chunk and goes on in the next (a product's name,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from rag.focus import units_of
 from rag.retriever import Retrieved
-from rag.sparse import tokens
+from rag.text import tokens
 
 GENERIC = frozenset({"tuy", "pued", "hac", "tien", "quier", "sab", "actual"})
 

@@ -34,15 +34,17 @@ GONE = (404, 410)
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    user_agent: str = "TuyaBot/0.1"
-    max_pages: int = 500
-    concurrency: int = 4
-    delay_seconds: float = 0.25
-    timeout_seconds: float = 20.0
-    retries: int = 3
-    retry_backoff_seconds: float = 0.5
-    max_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
+    """How to crawl (built from settings, where every default lives)."""
+
+    user_agent: str
+    max_pages: int
+    concurrency: int
+    delay_seconds: float
+    timeout_seconds: float
+    retries: int
+    retry_backoff_seconds: float
+    max_bytes: int
+    max_redirects: int
     progress: bool | None = None  # None: a bar only on a terminal
 
 
@@ -72,6 +74,10 @@ class CrawlResult:
     failed: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     requested: list[str] = field(default_factory=list)
+
+
+class InvalidBaseURL(ValueError):
+    """The address to crawl is not an http(s) URL."""
 
 
 class RetryableStatus(Exception):
@@ -111,7 +117,7 @@ class _CrawlRun:
     def __init__(self, config: CrawlConfig, base_url: str, prior: Mapping[str, PriorFetch]) -> None:
         base = normalize(base_url)
         if base is None:
-            raise ValueError(f"not an http(s) URL: {base_url!r}")
+            raise InvalidBaseURL(f"not an http(s) URL: {base_url!r}")
         self.config = config
         self.base = base
         self.origin = origin(base)

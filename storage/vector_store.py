@@ -18,8 +18,7 @@ import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from rag.chunker import Chunk, chunk_id
-from rag.sparse import SparseVector
+from storage.records import Chunk, SparseVector, chunk_id
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models import BaseChatModel
 
 from rag import model_fetch
-from rag.components import Components
 from rag.embedder import Embedder
-from settings import Settings
 from tests import fixture_site
 from tests.site_server import Site, start
+from tuyabot.components import Components
+from tuyabot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,8 +31,10 @@ def minilm_path(models_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def minilm(minilm_path: Path) -> Embedder:
-    return Embedder(str(minilm_path), device="cpu", dtype="float32")
+def minilm(minilm_path: Path, models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    settings = make_settings(tmp_path_factory.mktemp("minilm"), models_dir, embedding_device="cpu",
+                             embedding_dtype="float32")
+    return Components(settings).embedder
 
 
 @pytest.fixture
@@ -66,9 +69,14 @@ def kb(tmp_path: Path, models_dir: Path, minilm: Embedder) -> Iterator[Component
 @pytest.fixture(scope="session")
 def smollm(models_dir: Path):  # type: ignore[no-untyped-def]
     """SmolLM2-135M (GGUF from its PyPI package): a real, fast LLM for tests of the chat adapters' plumbing."""
-    from rag.generator import TransformersGenerator
+    return local_model(models_dir, "smollm2-135m-instruct")
 
-    generator = TransformersGenerator(str(model_fetch.fetch("smollm2-135m-instruct", models_dir)), device="cpu")
+
+def local_model(models_dir: Path, key: str) -> BaseChatModel:
+    """The in-process chat model the settings choose for an offline model (fetched once), loaded."""
+    model_fetch.fetch(key, models_dir)
+    settings = make_settings(models_dir / ".unused", models_dir, llm_model=key, llm_device="cpu")
+    generator = Components(settings).generator
     generator.load()
     return generator
 

@@ -35,6 +35,12 @@ class Site:
     requests: list[RecordedRequest] = field(default_factory=list)
     delay_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event | None = None  # when set: every response waits until this event is set
+
+    def hold(self) -> threading.Event:
+        """Hold every response until the returned event is set (a refresh that lasts as long as a test needs)."""
+        self.released = threading.Event()
+        return self.released
 
     def requested_paths(self) -> list[str]:
         with self.lock:
@@ -49,6 +55,8 @@ def start(site: Site) -> tuple[ThreadingHTTPServer, str]:
         def do_GET(self) -> None:
             with site.lock:
                 site.requests.append(RecordedRequest(self.path, dict(self.headers.items())))
+            if site.released is not None:
+                site.released.wait(timeout=120)
             if site.delay_seconds:
                 time.sleep(site.delay_seconds)
             path = urlsplit(self.path).path.rstrip("/") or "/"

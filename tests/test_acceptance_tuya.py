@@ -16,12 +16,12 @@ import pytest
 
 from bench.common import load_module
 from rag import model_fetch
-from rag.components import Components
 from rag.evaluation import load_questions, retrieval_records
 from scraper.urls import normalize
-from settings import Settings
 from storage.page_registry import PageRegistry
 from tests.conftest import REPO, make_settings
+from tuyabot.components import Components
+from tuyabot.settings import Settings
 
 pytestmark = pytest.mark.acceptance
 

@@ -10,17 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models import BaseChatModel
 from sqlalchemy import select
 
-from rag import model_fetch
 from rag.chat import Answer
-from rag.components import Components
-from rag.generator import TransformersGenerator
 from rag.prompts import ANSWER_SYSTEM
 from storage.conversations import ConversationKey
 from storage.models import Message
 from tests import fixture_site
-from tests.conftest import make_settings
+from tests.conftest import local_model, make_settings
+from tuyabot.components import Components
 
 pytestmark = pytest.mark.llm
 C = fixture_site.CANONICAL
@@ -28,10 +27,8 @@ LLM = "qwen2.5-coder-1.5b-instruct-q4km"
 
 
 @pytest.fixture(scope="module")
-def generator(models_dir: Path) -> TransformersGenerator:
-    gen = TransformersGenerator(str(model_fetch.fetch(LLM, models_dir)), device="cpu")
-    gen.load()
-    return gen
+def generator(models_dir: Path) -> BaseChatModel:
+    return local_model(models_dir, LLM)
 
 
 @pytest.fixture
@@ -110,7 +107,7 @@ def test_ask_and_chat_commands(bot: Components, models_dir: Path, monkeypatch) -
 
     from typer.testing import CliRunner
 
-    from cli import app
+    from tuyabot.cli import app
 
     bot.close()  # local Qdrant admits one client per folder: the commands open their own
     monkeypatch.chdir(bot.settings.data_dir.parent)

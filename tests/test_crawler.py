@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from scraper.crawler import CrawlConfig, Crawler, PriorFetch
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from scraper.crawler import Crawler, InvalidBaseURL, PriorFetch
 from scraper.urls import path_and_query
 from tests import fixture_site
+from tests.conftest import make_settings
 from tests.site_server import Route
+from tuyabot.components import crawl_config
 
-FAST = CrawlConfig(user_agent="TuyaBot-test/1.0", delay_seconds=0.0, retries=2, retry_backoff_seconds=0.01,
-                   timeout_seconds=5.0, progress=False)
+FAST = crawl_config(make_settings(Path("unused"), Path("unused"), crawl_user_agent="TuyaBot-test/1.0"), progress=False)
 
 
 def test_crawl_records_every_public_page_once_under_its_canonical_url(site) -> None:
@@ -57,8 +63,14 @@ def test_conditional_get_answers_not_modified(site) -> None:
 
 def test_max_pages_bounds_the_crawl(site) -> None:
     _, base = site
-    result = Crawler(CrawlConfig(**{**FAST.__dict__, "max_pages": 2})).crawl(base)
-    assert len(result.pages) <= 2
+    assert len(Crawler(FAST).crawl(base).pages) == 4  # the bound is what stops it, not an empty crawl
+    result = Crawler(replace(FAST, max_pages=2)).crawl(base)
+    assert len(result.pages) == 2
+
+
+def test_a_base_url_that_is_not_http_is_refused_with_its_reason() -> None:
+    with pytest.raises(InvalidBaseURL, match="not an http"):
+        Crawler(FAST).crawl("ftp://example.com")
 
 
 def test_unreachable_site_yields_nothing() -> None:

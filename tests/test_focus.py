@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rag.chunker import Chunk
 from rag.embedder import Embedder
 from rag.focus import focus, units_of
 from rag.retriever import Retrieved
+from storage.records import Chunk
 
 
 def test_labels_and_questions_give_their_subject_to_the_next_sentence() -> None:

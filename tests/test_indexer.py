@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from rag.components import Components
 from rag.indexer import RefreshError
 from storage.page_registry import PageRegistry
 from tests import fixture_site
+from tuyabot.components import Components
 
 C = fixture_site.CANONICAL
 

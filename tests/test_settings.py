@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from settings import Settings
+from tuyabot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -22,15 +22,14 @@ import pytest
 from pydantic import SecretStr
 
 from bot import texts
-from bot.core import BotCore
 from bot.slack.app import build_app, start_http, start_socket
 from bot.slack.blocks import MAX_BLOCKS, SECTION_LIMIT
-from rag.components import Components
 from storage.conversations import ConversationKey
 from tests import fixture_site
 from tests.chat_server import ChatServer
 from tests.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, SlackCall, signed
 from tests.telegram_emulator import free_port
+from tuyabot.components import Components
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ADMIN = "UADMIN01"
@@ -48,7 +47,7 @@ class RunningSlackApp:
             "slack_bot_token": SecretStr("xoxb-test"), "slack_signing_secret": SecretStr(SECRET),
             "slack_app_token": SecretStr("xapp-test"), "slack_api_url": fake.api_url,
             "slack_admin_user_ids": ADMIN})
-        self.core = BotCore(components)
+        self.core = components.core
         self.app = build_app(self.core, settings)
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
@@ -271,15 +270,16 @@ def _command(app: RunningSlackApp, user: str) -> httpx.Response:
 
 
 def test_refresh_command_is_acked_at_once_then_reports_to_the_admin(slack, site) -> None:
-    app = slack()
+    app = slack(crawl_timeout_seconds=120)  # the crawler waits for the held site
     s, _ = site
     fixture_site.build_v2(s)
-    s.delay_seconds = 3.0  # a slow site: the refresh outlasts an answer
+    released = s.hold()  # the refresh lasts until the question asked meanwhile is answered
     ack = _command(app, ADMIN)
     assert ack.status_code == 200 and "Actualizando el índice" in ack.json()["text"]
     assert not app.fake.of("response_url")  # the ack did not wait for the refresh
     app.post_json(event_payload(mention(QUESTION)))
     app.wait_answers("C0001")
+    released.set()
     app.fake.wait_for(lambda: any("Índice actualizado" in c.args.get("text", "") for c in app.fake.of("response_url")),
                       timeout=120)
     report = app.fake.of("response_url")[-1].args["text"]

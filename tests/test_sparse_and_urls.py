@@ -1,6 +1,7 @@
 """Offline sparse terms and URL normalisation."""
 
-from rag.sparse import encode_documents, encode_query, tokens
+from rag.sparse import encode_documents, encode_query
+from rag.text import tokens
 from scraper.urls import normalize
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rag.chunker import Chunk
 from rag.retriever import Retrieved
 from rag.support import evidence, invented_numbers, question_coverage, supported
+from storage.records import Chunk
 
 CONTEXT = """[1] Credicompras › ¿Puedo pagar la garantía en una cuota?
 No es posible, la comisión por garantía se distribuye en las cuotas del crédito.
@@ -51,7 +51,7 @@ def test_the_label_of_the_copied_sentence_counts_as_its_subject() -> None:
 
 
 def test_the_not_found_marker_is_recognised_however_the_model_spells_it() -> None:
-    from rag.chat import marker_form, says_not_found
+    from rag.draft import marker_form, says_not_found
 
     for spelt in ("NO_ENCONTRADO", "No_ENCONTRADO", "no encontrado.", "  NO_ENCONTRADO\n"):
         assert says_not_found(spelt), spelt

@@ -25,14 +25,13 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot import texts
-from bot.core import BotCore
 from bot.telegram.app import Webhook, build_application, start, stop
-from rag.components import Components
 from storage.conversations import ConversationKey
 from storage.models import Message
 from tests import fixture_site
 from tests.chat_server import ChatServer
 from tests.telegram_emulator import BOT_ID, Call, CompatProxy, Emulator, User, free_port, visible_text
+from tuyabot.components import Components
 
 ADMIN = 4242
 _tokens = itertools.count(1)
@@ -56,7 +55,7 @@ class RunningBot:
             "telegram_bot_token": SecretStr(self.token), "telegram_api_base_url": self.proxy.base_url,
             "telegram_admin_ids": str(ADMIN), "telegram_edit_interval_seconds": 0.2})
         self.components = components
-        self.core = BotCore(components)
+        self.core = components.core
         self.app = build_application(self.core, settings)
         port = free_port()
         self.webhook = Webhook(f"http://127.0.0.1:{port}/telegram", "127.0.0.1", port, "telegram",
@@ -271,10 +270,10 @@ def test_reset_clears_and_olvidar_deletes_after_confirmation(telegram) -> None:
 
 
 def test_refresh_by_an_admin_reports_while_questions_are_still_answered(telegram, site) -> None:
-    bot = telegram()
+    bot = telegram(crawl_timeout_seconds=120)  # the crawler waits for the held site
     s, _ = site
     fixture_site.build_v2(s)
-    s.delay_seconds = 3.0  # a slow site: the refresh outlasts an answer
+    released = s.hold()  # the refresh lasts until the question asked meanwhile is answered
     admin, ana = bot.user(ADMIN), bot.user(110)
     admin.send("/refresh")
     bot.wait_text(ADMIN, "Actualizando el índice", timeout=5)
@@ -282,6 +281,7 @@ def test_refresh_by_an_admin_reports_while_questions_are_still_answered(telegram
     bot.wait_text(ADMIN, "Ya hay una actualización del índice en curso", timeout=5)
     ana.send(QUESTION)
     bot.wait_answers(110)
+    released.set()
     report = bot.wait_text(ADMIN, "Índice actualizado", timeout=120).params["text"]
     assert "Nuevas: 1" in report and "Eliminadas: 1" in report
     events = bot.components.conversations.audit_events("refresh")

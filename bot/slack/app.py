@@ -19,11 +19,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import texts
-from bot.core import BotCore, Gate, RefreshStart
+from bot.core import BotCore, ConversationKey, Gate, GeneratorBusy, RefreshStart
+from bot.platforms import PlatformSetupError
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, answer_messages, escape
-from rag.generator import GeneratorBusy
-from settings import Settings
-from storage.conversations import ConversationKey
+from tuyabot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ REFRESH_COMMAND = "/tuyabot-refresh"
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
 
-class SlackSetupError(RuntimeError):
+class SlackSetupError(PlatformSetupError):
     """The Slack settings cannot start the app (missing tokens or secret)."""
 
 
@@ -209,3 +208,6 @@ async def serve(app: AsyncApp, settings: Settings) -> None:
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
+
+
+build = build_app

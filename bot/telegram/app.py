@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -10,8 +11,9 @@ from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import BotCore
+from bot.platforms import PlatformSetupError
 from bot.telegram import handlers
-from settings import Settings
+from tuyabot.settings import Settings
 
 COMMANDS = [
     ("start", "Qué hace TuyaBot"),
@@ -23,7 +25,7 @@ NOT_TEXT = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO 
             | filters.Document.ALL | filters.ANIMATION | filters.LOCATION | filters.CONTACT)
 
 
-class TelegramSetupError(RuntimeError):
+class TelegramSetupError(PlatformSetupError):
     """The Telegram settings cannot start a bot (e.g. no token)."""
 
 
@@ -87,14 +89,16 @@ async def stop(app: Application) -> None:
     await app.shutdown()
 
 
-def run(app: Application, settings: Settings) -> None:
-    """Block serving Telegram until interrupted (SIGINT/SIGTERM)."""
-    webhook = webhook_of(settings)
-    if webhook is None:
-        app.run_polling(timeout=10)
-    else:
-        app.run_webhook(listen=webhook.listen, port=webhook.port, url_path=webhook.path, webhook_url=webhook.url,
-                        secret_token=webhook.secret)
+async def serve(app: Application, settings: Settings) -> None:
+    """Serve Telegram (long polling, or the webhook when TELEGRAM_WEBHOOK_URL is set) until cancelled."""
+    await start(app, webhook_of(settings))
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await stop(app)
+
+
+build = build_application
 
 
 async def _register_commands(app: Application) -> None:

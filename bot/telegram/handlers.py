@@ -19,11 +19,8 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.core import BotCore, Gate, RefreshStart
+from bot.core import Answer, BotCore, ConversationKey, Gate, GeneratorBusy, RefreshStart
 from bot.telegram.render import answer_parts, preview
-from rag.chat import Answer
-from rag.generator import GeneratorBusy
-from storage.conversations import ConversationKey
 
 log = logging.getLogger(__name__)
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from bot.platforms import PLATFORMS
 from rag import model_fetch
-from settings import Settings, get_settings
+from tuyabot.settings import Settings, get_settings
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
@@ -66,7 +69,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _components(settings: Settings, progress: bool | None = None):  # type: ignore[no-untyped-def]
-    from rag.components import Components
+    from tuyabot.components import Components
 
     return Components(settings, progress=progress)
 
@@ -116,13 +119,14 @@ def _print_report(report, as_json: bool) -> None:  # type: ignore[no-untyped-def
 def _run_index(url: str | None, as_json: bool, refresh: bool) -> None:
     from rag.indexer import RefreshError
     from rag.model_fetch import ModelNotAvailable
+    from scraper.crawler import InvalidBaseURL
 
     settings = _settings()
     kb = _components(settings)
     base = url or settings.crawl_base_url
     try:
         report = kb.indexer.refresh(base) if refresh else kb.indexer.index(base)
-    except (RefreshError, ModelNotAvailable) as exc:
+    except (RefreshError, ModelNotAvailable, InvalidBaseURL) as exc:
         raise _fail(str(exc)) from exc
     finally:
         kb.close()
@@ -345,50 +349,42 @@ def _shared_site_server(settings: Settings, version: str):  # type: ignore[no-un
 
 @app.command()
 def serve(
-    platform: Annotated[str, typer.Argument(help="telegram or slack")],
+    platform: Annotated[str, typer.Argument(help="The platform to run: " + " or ".join(PLATFORMS))],
 ) -> None:
-    """Run the chat bot on Telegram (polling or webhook) or Slack (Socket Mode or HTTP) until stopped."""
-    import asyncio
+    """Run the chat bot on one platform (Telegram: polling or webhook; Slack: Socket Mode or HTTP) until stopped."""
+    from bot.platforms import PlatformSetupError, platform_module
 
-    from bot.core import BotCore
-    from bot.slack.app import SlackSetupError
-    from bot.telegram.app import TelegramSetupError
-
-    if platform not in ("telegram", "slack"):
-        raise _fail(f"unknown platform {platform!r}: use telegram or slack")
+    if platform not in PLATFORMS:
+        raise _fail(f"unknown platform {platform!r}: use {' or '.join(PLATFORMS)}")
     settings = _settings()
     components = _components(settings)
-    core = BotCore(components)
     try:
         if not components.store.live_collection():
             raise _fail("the index is empty: run `tuyabot index` first")
-        if platform == "telegram":
-            from bot.telegram.app import build_application, run
-
-            telegram_app = build_application(core, settings)  # settings errors before loading any model
-            _warm_up(components)
-            run(telegram_app, settings)
-        else:
-            from bot.slack.app import build_app, serve
-
-            slack_app = build_app(core, settings)
-            _warm_up(components)
-            asyncio.run(serve(slack_app, settings))
-    except (TelegramSetupError, SlackSetupError) as exc:
+        module = platform_module(platform)
+        platform_app = module.build(components.core, settings)  # settings errors before loading any model
+        components.warm_up()
+        _run_until_signalled(module.serve(platform_app, settings))
+    except PlatformSetupError as exc:
         raise _fail(str(exc)) from exc
-    except KeyboardInterrupt:
-        pass
     finally:
-        core.close()
         components.close()
 
 
-def _warm_up(components) -> None:  # type: ignore[no-untyped-def]
-    """Load the embedder and the model before the first user waits for them."""
-    components.retriever.search("tarjeta", 1)
-    load = getattr(components.generator, "load", None)
-    if load:
-        load()
+def _run_until_signalled(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on a new event loop until it ends or SIGINT/SIGTERM cancels it (it then stops cleanly)."""
+    import asyncio
+    import signal
+
+    async def runner() -> None:
+        task = asyncio.ensure_future(main)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(runner())
 
 
 @app.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -44,6 +43,8 @@ class Settings(BaseSettings):
     crawl_timeout_seconds: float = Field(default=20.0, gt=0)
     crawl_retries: int = Field(default=3, ge=1)
     crawl_retry_backoff_seconds: float = Field(default=0.5, ge=0)
+    crawl_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    crawl_max_redirects: int = Field(default=5, ge=0)
 
     chunk_max_chars: int = Field(default=800, ge=200)
     chunk_min_chars: int = Field(default=200, ge=0)
@@ -58,17 +59,22 @@ class Settings(BaseSettings):
     llm_max_new_tokens: int = Field(default=200, ge=1)
     llm_queue_size: int = Field(default=8, ge=1)
     llm_prompt_lookup_tokens: int = Field(default=10, ge=0)
+    llm_rewrite_max_new_tokens: int = Field(default=60, ge=1)
+    llm_timeout_seconds: float = Field(default=120.0, gt=0)
+    llm_max_retries: int = Field(default=1, ge=0)
 
     history_messages: int = Field(default=6, ge=0)
     history_retention_days: int = Field(default=90, ge=1)
     grounding_min_score: float = Field(default=0.30, ge=-1, le=1)
     grounding_min_answer_share: float = Field(default=0.75, ge=0, le=1)
+    grounding_second_pass_min_score: float = Field(default=0.5, ge=-1, le=1)
     max_question_chars: int = Field(default=1000, ge=1)
     support_contact: str = "01 8000 978 888"
 
     retrieval_top_k: int = Field(default=5, ge=1)
     retrieval_mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
     retrieval_candidates: int = Field(default=30, ge=1)
+    retrieval_follow_chunks: int = Field(default=2, ge=0)
     context_max_sentences: int = Field(default=0, ge=0)
 
     bot_max_message_chars: int = Field(default=1000, ge=1)
@@ -138,12 +144,6 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'tuyabot.db'}"
-
-    def apply_offline_environment(self) -> None:
-        """In the offline profile, forbid any hub access for the libraries that read these variables."""
-        if self.offline:
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 
 def _id_set(text: str) -> frozenset[str]:

@@ -1,0 +1,47 @@
+"""Plain records the store holds and the rooms above share: a chunk of a page and a sparse vector."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+CHUNK_NAMESPACE = uuid.UUID("6f1c8e1e-3f5b-4d2a-9a57-2b1b7f0c9e11")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable unit; ``id`` is derived from the URL and position, ``content_hash`` from the text."""
+
+    id: str
+    url: str
+    title: str
+    heading: str
+    text: str
+    position: int
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.search_text.encode("utf-8")).hexdigest()
+
+    @property
+    def header(self) -> str:
+        """Page title and section heading."""
+        return f"{self.title} › {self.heading}" if self.heading and self.heading != self.title else self.title
+
+    @property
+    def search_text(self) -> str:
+        """What is embedded and shown as context: title and heading, then the body."""
+        return f"{self.header}\n{self.text}" if self.header else self.text
+
+
+def chunk_id(url: str, position: int) -> str:
+    return str(uuid.uuid5(CHUNK_NAMESPACE, f"{url}#{position}"))
+
+
+@dataclass(frozen=True)
+class SparseVector:
+    """Term indices and weights (BM25-style for documents, 1 per term for queries)."""
+
+    indices: list[int]
+    values: list[float]

@@ -1,0 +1,136 @@
+"""The composition root: builds every component from settings (the one place that picks concrete classes).
+
+Settings are the single source of every default; the dataclasses handed to the rooms below carry none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from langchain_core.language_models import BaseChatModel
+
+from bot.core import BotCore, RateLimit
+from rag.chat import ChatPolicy, ChatService
+from rag.embedder import Embedder
+from rag.generator import TransformersChatModel, served_chat_model
+from rag.indexer import ChunkSettings, Indexer
+from rag.model_fetch import resolve_model
+from rag.retriever import HybridRetriever
+from scraper.crawler import CrawlConfig, Crawler
+from storage.conversations import ConversationStore
+from storage.db import Database
+from storage.embedding_cache import EmbeddingCache
+from storage.page_registry import PageRegistry
+from storage.vector_store import VectorStore
+from tuyabot.settings import Settings
+
+
+def crawl_config(settings: Settings, progress: bool | None = None) -> CrawlConfig:
+    s = settings
+    return CrawlConfig(
+        user_agent=s.crawl_user_agent, max_pages=s.crawl_max_pages, concurrency=s.crawl_concurrency,
+        delay_seconds=s.crawl_delay_seconds, timeout_seconds=s.crawl_timeout_seconds, retries=s.crawl_retries,
+        retry_backoff_seconds=s.crawl_retry_backoff_seconds, max_bytes=s.crawl_max_bytes,
+        max_redirects=s.crawl_max_redirects, progress=progress,
+    )
+
+
+def chat_policy(settings: Settings) -> ChatPolicy:
+    s = settings
+    return ChatPolicy(
+        top_k=s.retrieval_top_k, follow_chunks=s.retrieval_follow_chunks, history_messages=s.history_messages,
+        min_dense_score=s.grounding_min_score, max_new_tokens=s.llm_max_new_tokens,
+        rewrite_max_new_tokens=s.llm_rewrite_max_new_tokens, max_question_chars=s.max_question_chars,
+        contact=s.support_contact, context_sentences=s.context_max_sentences,
+        second_pass_min_score=s.grounding_second_pass_min_score, min_answer_context_share=s.grounding_min_answer_share,
+    )
+
+
+def chunk_settings(settings: Settings) -> ChunkSettings:
+    return ChunkSettings(settings.chunk_max_chars, settings.chunk_min_chars, settings.sitewide_block_min_pages)
+
+
+@dataclass
+class Components:
+    """Lazily built components sharing one database, one vector store, one embedder and one LLM."""
+
+    settings: Settings
+    progress: bool | None = None
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.resolved_database_url)
+
+    @cached_property
+    def store(self) -> VectorStore:
+        s = self.settings
+        return VectorStore(
+            s.qdrant_collection, path=s.resolved_qdrant_path, url=s.qdrant_url,
+            api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
+        )
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        s = self.settings
+        model = resolve_model(s.embedding_model, s.models_dir, s.offline)
+        return Embedder(model, device=s.embedding_device, dtype=s.embedding_dtype,
+                        batch_size=s.embedding_batch_size, max_seq_length=s.embedding_max_seq_length)
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        return Indexer(Crawler(crawl_config(self.settings, self.progress)), self.embedder, self.store,
+                       PageRegistry(self.db), EmbeddingCache(self.db, self.embedder.name),
+                       chunk_settings(self.settings))
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        s = self.settings
+        return HybridRetriever(store=self.store, embedder=self.embedder, mode=s.retrieval_mode,
+                               candidates=s.retrieval_candidates, k=s.retrieval_top_k)
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        return ConversationStore(self.db, self.settings.history_retention_days)
+
+    @cached_property
+    def generator(self) -> BaseChatModel:
+        s = self.settings
+        if s.llm_backend == "openai":
+            if not s.llm_base_url:
+                raise ValueError("LLM_BACKEND=openai needs LLM_BASE_URL (an OpenAI-compatible server)")
+            return served_chat_model(s.llm_base_url, s.resolved_llm_model,
+                                     s.llm_api_key.get_secret_value() if s.llm_api_key else None,
+                                     max_tokens=s.llm_max_new_tokens, timeout=s.llm_timeout_seconds,
+                                     max_retries=s.llm_max_retries)
+        model = resolve_model(s.resolved_llm_model, s.models_dir, s.offline)
+        return TransformersChatModel.create(model, device=s.llm_device, dtype=s.llm_dtype, queue_size=s.llm_queue_size,
+                                            max_tokens=s.llm_max_new_tokens,
+                                            prompt_lookup_tokens=s.llm_prompt_lookup_tokens)
+
+    @cached_property
+    def chat(self) -> ChatService:
+        return ChatService(self.retriever, self.generator, self.conversations, chat_policy(self.settings))
+
+    @cached_property
+    def core(self) -> BotCore:
+        """The core every chat adapter calls, over these components."""
+        s = self.settings
+        return BotCore(self.chat, self.conversations, lambda: self.indexer.refresh(s.crawl_base_url),
+                       max_message_chars=s.bot_max_message_chars,
+                       rate_limit=RateLimit(s.bot_rate_limit, s.bot_rate_limit_storage_uri))
+
+    def warm_up(self) -> None:
+        """Load the embedder and the model before the first user waits for them."""
+        self.retriever.search("tarjeta", 1)
+        load = getattr(self.generator, "load", None)
+        if load:
+            load()
+
+    def close(self) -> None:
+        if "core" in self.__dict__:
+            self.core.close()
+        if "store" in self.__dict__:
+            self.store.close()
+        if "db" in self.__dict__:
+            self.db.close()

@@ -38,7 +38,7 @@ def main() -> None:
         if load:
             load()
         print(f"LLM {components.generator.name}: loaded in {time.perf_counter() - started:.1f} s")
-        tokenizer = getattr(components.generator, "_loaded", (None,))[0] if load else None
+        tokenizer = components.generator.weights[0] if hasattr(components.generator, "_pieces") else None
         questions = [q for q in load_questions(settings.shared_dir / "eval" / "dev.jsonl")
                      if q.get("kind") in ("fact", "english")][: args.questions]
         first, total, rates, shares = [], [], [], []

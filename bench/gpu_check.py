@@ -1,8 +1,8 @@
-"""CUDA check of the production generation path: TransformersGenerator on a tiny random Llama, bf16.
+"""CUDA check of the production generation path: TransformersChatModel on a tiny random Llama, bf16.
 
 No weights travel to the GPU machine: a small Llama-architecture model is initialised at random there
 with the tokenizer (and chat template) of a fetched offline model, saved, and loaded through the same
-``TransformersGenerator`` production uses (device auto -> cuda, dtype auto -> bfloat16).
+``TransformersChatModel`` production uses (device auto -> cuda, dtype auto -> bfloat16).
 
     python3 bench/gpu_check.py --tokenizer data/models/smollm2-135m-instruct/safetensors
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.generator import TransformersGenerator
+from rag.generator import TransformersChatModel
 
 
 def main() -> None:
@@ -38,21 +38,21 @@ def main() -> None:
         torch.manual_seed(0)
         LlamaForCausalLM(config).save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        generator = TransformersGenerator(tmp)
+        generator = TransformersChatModel.create(tmp, device=None, dtype="auto", queue_size=8,
+                                                 max_tokens=args.new_tokens, prompt_lookup_tokens=10)
         generator.load()
-        _, model = generator._loaded
+        _, model = generator.weights
         param = next(model.parameters())
         print(f"generator {generator.name}: device {param.device}, dtype {param.dtype}")
-        messages = [{"role": "system", "content": "Eres TuyaBot."},
-                    {"role": "user", "content": "¿Cuál es la tasa del CrediCompras Bajo Monto? " * 20}]
-        generator.generate(messages, 16)  # warm-up (kernels, allocator)
+        messages = [("system", "Eres TuyaBot."), ("human", "¿Cuál es la tasa del CrediCompras Bajo Monto? " * 20)]
+        generator.bind(max_tokens=16).invoke(messages)  # warm-up (kernels, allocator)
         for run in range(3):
             started = time.perf_counter()
             first = None
             pieces = []
-            for piece in generator.stream(messages, args.new_tokens):
+            for chunk in generator.stream(messages):
                 first = first or time.perf_counter() - started
-                pieces.append(piece)
+                pieces.append(str(chunk.content))
             total = time.perf_counter() - started
             n = len(tokenizer("".join(pieces), add_special_tokens=False)["input_ids"])
             print(f"run {run}: {n} tokens in {total:.2f} s -> {n / total:.1f} tokens/s, "

@@ -51,7 +51,7 @@ class Drafter:
         holding = True
         for piece in self.chain.stream({"context": context, "question": question}):
             draft.text += piece
-            if holding and could_be_marker(draft.text.lstrip()):
+            if not piece or (holding and could_be_marker(draft.text.lstrip())):
                 continue
             yield draft.text.lstrip() if holding else piece
             holding = False

@@ -30,7 +30,7 @@ class Rewriter:
             "history": history_messages([(turn.role, turn.content) for turn in history]),
             "question": question,
         }).strip()
-        first_line = rewritten.strip('"').splitlines()[0].strip() if rewritten else ""
+        first_line = rewritten.splitlines()[0].strip().strip('"').strip() if rewritten else ""
         if not first_line or len(first_line) > 3 * len(question) + 200:
             return history_query([turn.content for turn in history if turn.role == "user"] + [question])
         return first_line

@@ -1,0 +1,103 @@
+"""Each stage of the answering pipeline on plain data (the model, where a stage has one, is a scripted
+LangChain chat model): fusion, rewrite, context order, the first pass's held-back marker, the second
+pass, citations; and the retriever through LangChain's retriever interface."""
+
+from __future__ import annotations
+
+from langchain_core.documents import Document
+
+from rag.cite import cite
+from rag.context import format_context, order_context
+from rag.draft import Draft, Drafter
+from rag.retriever import Retrieved, fuse
+from rag.rewrite import Rewriter
+from rag.second_pass import SecondPass
+from storage.conversations import Turn
+from storage.records import Chunk, chunk_id
+from storage.vector_store import StoredHit
+from tests.doubles import ScriptedChatModel
+from tuyabot.components import Components
+
+URL = "https://www.ejemplo.com.co/credito"
+
+
+def chunk(position: int, text: str, url: str = URL, title: str = "Crédito Hogar") -> Chunk:
+    return Chunk(chunk_id(url, position), url, title, "", text, position)
+
+
+def hit(position: int, text: str, url: str = URL, score: float = 0.5) -> Retrieved:
+    return Retrieved(chunk(position, text, url), score, dense_score=score)
+
+
+def test_reciprocal_rank_fusion_rewards_chunks_both_lists_rank_high() -> None:
+    a, b, c = chunk(0, "a"), chunk(1, "b"), chunk(2, "c")
+    dense = [StoredHit(a, 0.9), StoredHit(b, 0.8), StoredHit(c, 0.7)]
+    sparse = [StoredHit(b, 12.0), StoredHit(c, 9.0)]
+    fused = fuse({"dense": (1.0, dense), "sparse": (1.0, sparse)}, k=3)
+    assert [h.chunk.text for h in fused] == ["b", "c", "a"]  # 1/62 + 1/61 > 1/63 + 1/62 > 1/61 (a: dense only)
+    assert (fused[0].dense_score, fused[0].sparse_score) == (0.8, 12.0)
+    assert (fused[2].dense_score, fused[2].sparse_score) == (0.9, None)
+    assert fuse({"dense": (1.0, dense), "sparse": (3.0, sparse)}, k=3)[0].chunk.text == "b"
+    assert fuse({"dense": (1.0, dense), "sparse": (0.0, sparse)}, k=3)[0].chunk.text == "a"
+    assert [h.chunk.text for h in fuse({"sparse": (1.0, sparse)}, k=1)] == ["b"]
+    assert fuse({"sparse": (1.0, sparse)}, k=1)[0].dense_score is None
+
+
+def test_citations_are_the_pages_whose_chunks_hold_the_answer() -> None:
+    hits = [hit(0, "Horarios de atención de lunes a viernes.", "https://x.co/contacto"),
+            hit(1, "El Crédito Hogar se solicita en Bogotá, Medellín y Cartagena.", URL),
+            hit(2, "Solicita el Crédito Hogar en Bogotá y Medellín.", "https://x.co/hogar")]
+    sources = cite("Puedes solicitarlo en Bogotá, Medellín y Cartagena.", hits)
+    assert [s.url for s in sources] == [URL, "https://x.co/hogar"]
+    assert cite("", hits)[0].url == "https://x.co/contacto"  # nothing overlaps: the best hit's page
+    assert cite("algo", []) == []
+
+
+def test_the_rewrite_uses_the_model_and_falls_back_to_the_turns_when_it_gives_nothing_usable() -> None:
+    history = [Turn("user", "¿Qué financia el Crédito Hogar?"), Turn("assistant", "Mejoras del hogar.")]
+    model = ScriptedChatModel(reply='"¿En qué ciudades se solicita el Crédito Hogar?"\nexplicación')
+    assert Rewriter(model, 60).rewrite("¿Y dónde?", history) == "¿En qué ciudades se solicita el Crédito Hogar?"
+    assert model.max_tokens_seen == [60] and "¿Y dónde?" in model.prompts[0]
+    assert Rewriter(model, 60).rewrite("¿Y dónde?", []) == "¿Y dónde?"  # no history: no model call
+    assert len(model.prompts) == 1
+    for useless in ("", "x" * 400):
+        fallback = Rewriter(ScriptedChatModel(reply=useless), 60).rewrite("¿Y dónde?", history)
+        assert fallback == "¿Qué financia el Crédito Hogar? ¿Y dónde?"
+
+
+def test_context_puts_each_continuation_after_its_chunk_and_the_best_hit_last() -> None:
+    best, second = hit(3, "best"), hit(7, "second", "https://x.co/b")
+    after_best = Retrieved(chunk(4, "after best"), 0.0)
+    ordered = order_context([best, second], [after_best])
+    assert [r.chunk.text for r in ordered] == ["second", "best", "after best"]
+    assert format_context(ordered).startswith("[1] Crédito Hogar\nsecond\n\n[2] Crédito Hogar\nbest")
+
+
+def test_the_first_pass_never_shows_the_not_found_marker() -> None:
+    draft = Draft()
+    shown = list(Drafter(ScriptedChatModel(pieces=["NO_", "ENCON", "TRADO"]), 50).stream("ctx", "¿q?", draft))
+    assert shown == [] and draft.text == "NO_ENCONTRADO"
+    draft = Draft()
+    shown = list(Drafter(ScriptedChatModel(pieces=[" No", ", no se", " ofrece."]), 50).stream("ctx", "¿q?", draft))
+    assert shown == ["No, no se", " ofrece."] and draft.text == " No, no se ofrece."
+
+
+def test_the_second_pass_keeps_only_a_supported_copy_of_the_context() -> None:
+    hits = [hit(0, "Vehículos\nTuya no se encuentra ofreciendo este producto en este momento.")]
+    context = format_context(hits)
+    question = "¿Tuya ofrece créditos para vehículos?"
+    copied = ScriptedChatModel(reply="Tuya no se encuentra ofreciendo este producto en este momento.")
+    assert SecondPass(copied, 80).extract(question, hits, context) == copied.reply
+    invented = ScriptedChatModel(reply="Tuya ofrece créditos de vehículos al 12% anual.")
+    assert SecondPass(invented, 80).extract(question, hits, context) == ""
+    assert SecondPass(ScriptedChatModel(reply="NO_ENCONTRADO"), 80).extract(question, hits, context) == ""
+
+
+def test_the_retriever_is_a_langchain_retriever(site, kb: Components) -> None:
+    _, base = site
+    kb.indexer.index(base)
+    documents = kb.retriever.invoke("¿La tarjeta sirve fuera de Colombia?", k=2)
+    assert len(documents) == 2 and all(isinstance(d, Document) for d in documents)
+    assert documents[0].metadata["url"].endswith("/tarjeta") and documents[0].metadata["dense_score"] > 0
+    assert [d.id for d in documents] == [h.chunk.id for h in kb.retriever.search("¿La tarjeta sirve fuera de "
+                                                                                  "Colombia?", 2)]

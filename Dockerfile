@@ -1,7 +1,8 @@
 # TuyaBot: one image for indexing, the CLI and the chat adapters.
 #   docker build -t tuyabot .
 #   docker run --rm -v tuyabot-data:/data tuyabot index
-#   docker run -d --env-file .env -v tuyabot-data:/data tuyabot serve telegram   # or: serve slack
+#   docker run -d --env-file .env -v tuyabot-data:/data tuyabot serve   # every configured platform
+# docker-compose.yml runs it with a Qdrant server and PostgreSQL.
 # Webhook / Slack HTTP mode in a container: set TELEGRAM_WEBHOOK_LISTEN or SLACK_HTTP_HOST to 0.0.0.0 and publish the port.
 # CPU build of torch by default; pass --build-arg TORCH_INDEX_URL=<a CUDA wheel index> for a GPU image.
 FROM python:3.11-slim
@@ -20,7 +21,7 @@ COPY bot ./bot
 COPY rag ./rag
 COPY scraper ./scraper
 COPY storage ./storage
-RUN pip install . && useradd --create-home --uid 1000 tuyabot && mkdir -p /data && chown tuyabot /data
+RUN pip install ".[postgres]" && useradd --create-home --uid 1000 tuyabot && mkdir -p /data && chown tuyabot /data
 
 USER tuyabot
 VOLUME ["/data"]

@@ -1,17 +1,21 @@
-"""Answering benchmark on CPU: time to first token, full answer time, tokens/s, peak RSS, retrieval share.
+"""Answering benchmark: every available LLM backend side by side, in one run, on the same questions.
 
-Indexes the shared site v1 into a temporary folder, then asks the dev set's answerable questions
-(the first turn of each) through ChatService.stream with the configured LLM (offline profile: Qwen2.5
-1.5B, in-process transformers; LLM_BACKEND=openai + LLM_BASE_URL to measure a served model).
+Indexes the shared site v1 once into a temporary folder, then, for each backend in its own process
+(so that peak RSS is that backend's), asks the dev set's answerable questions (the first turn of each)
+through the answering pipeline and prints, per backend: time to first token, full answer p50/p95,
+prompt tokens/s, decode tokens/s, peak RSS; and the CPU and its flags.
 
-    TUYABOT_PROFILE=offline .venv/bin/python -m bench.bench_answer [--questions 8]
+    TUYABOT_PROFILE=offline .venv/bin/python -m bench.bench_answer [--questions 8] [--backends llamacpp transformers]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,57 +23,72 @@ from pathlib import Path
 from bench.common import percentiles, shared_site
 from rag.chat import Answer
 from rag.evaluation import load_questions
+from rag.generator import LocalChatModel
+from rag.hardware import SHOWN_FLAGS, cpu_flags, cpu_model, llamacpp_unavailable_reason
 from storage.conversations import ConversationKey
 from tuyabot.components import Components
 from tuyabot.settings import get_settings
 
 
+def measure(backend: str, data_dir: Path, count: int) -> dict[str, object]:
+    """Ask the questions through one backend; the figures as a dict."""
+    settings = get_settings(tuyabot_data_dir=data_dir, llm_backend=backend)
+    components = Components(settings, progress=False)
+    started = time.perf_counter()
+    components.warm_up()
+    load_s = time.perf_counter() - started
+    questions = [q for q in load_questions(settings.shared_dir / "eval" / "dev.jsonl")
+                 if q.get("kind") in ("fact", "english")][:count]
+    first, total, prompt_rates, decode_rates = [], [], [], []
+    for i, q in enumerate(questions):
+        answer = next(item for item in components.chat.stream(ConversationKey("bench", backend, f"q{i}"),
+                                                               q["turns"][0]) if isinstance(item, Answer))
+        t = answer.timings
+        total.append(t["total_ms"])
+        first.append(t.get("first_token_ms", t["total_ms"]))
+        stats = components.generator.last_stats if isinstance(components.generator, LocalChatModel) else None
+        if stats and stats.prompt_seconds > 0:
+            prompt_rates.append(stats.prompt_tokens / stats.prompt_seconds)
+        if stats and stats.decode_seconds > 0 and stats.new_tokens > 1:
+            decode_rates.append(stats.new_tokens / stats.decode_seconds)
+        print(f"  [{backend}] {q['id']}: {answer.status}, first token {first[-1]:.0f} ms, total {t['total_ms']:.0f} ms",
+              file=sys.stderr, flush=True)
+    components.close()
+    return {"backend": backend, "model": components.generator.name, "load_s": round(load_s, 1),
+            "first_token": percentiles(first), "full_answer": percentiles(total),
+            "prompt_tokens_per_s": round(statistics.median(prompt_rates), 1) if prompt_rates else None,
+            "decode_tokens_per_s": round(statistics.median(decode_rates), 1) if decode_rates else None,
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=8)
+    parser.add_argument("--backends", nargs="+", default=["llamacpp", "transformers"])
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # one backend, in this process
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child, args.data_dir, args.questions)))
+        return
+    print(f"CPU: {cpu_model()}; flags: {' '.join(f for f in SHOWN_FLAGS if f in cpu_flags()) or 'none of note'}")
     with tempfile.TemporaryDirectory(prefix="tuyabot-bench-") as tmp:
         settings = get_settings(tuyabot_data_dir=Path(tmp), crawl_delay_seconds=0.0)
         components = Components(settings, progress=False)
         with shared_site(settings, "v1") as base:
             components.indexer.index(base)
-        started = time.perf_counter()
-        load = getattr(components.generator, "load", None)
-        if load:
-            load()
-        print(f"LLM {components.generator.name}: loaded in {time.perf_counter() - started:.1f} s")
-        tokenizer = components.generator.weights[0] if hasattr(components.generator, "_pieces") else None
-        questions = [q for q in load_questions(settings.shared_dir / "eval" / "dev.jsonl")
-                     if q.get("kind") in ("fact", "english")][: args.questions]
-        first, total, rates, shares = [], [], [], []
-        for i, q in enumerate(questions):
-            key = ConversationKey("bench", "bench", f"q{i}")
-            text, answer = "", None
-            for item in components.chat.stream(key, q["turns"][0]):
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    text += item
-            assert answer is not None
-            t = answer.timings
-            total.append(t["total_ms"])
-            shares.append(t.get("retrieve_ms", 0.0) / t["total_ms"])
-            if "first_token_ms" in t:
-                first.append(t["first_token_ms"])
-            if tokenizer is not None and "first_token_ms" in t and answer.status == "answered":
-                n = len(tokenizer(answer.text, add_special_tokens=False)["input_ids"])
-                decode_s = (t["total_ms"] - t["first_token_ms"]) / 1000  # after the first token
-                if n > 1:
-                    rates.append((n - 1) / max(decode_s, 1e-6))
-            print(f"  {q['id']}: {answer.status}, first token {t.get('first_token_ms', 0):.0f} ms, "
-                  f"total {t['total_ms']:.0f} ms")
-        print(f"time to first token: {percentiles(first)}")
-        print(f"full answer: {percentiles(total)}")
-        if rates:
-            print(f"decode speed: median {statistics.median(rates):.1f} tokens/s")
-        print(f"retrieval share of the latency: median {100 * statistics.median(shares):.1f} %")
-        print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
         components.close()
+        for backend in args.backends:
+            if backend == "llamacpp" and llamacpp_unavailable_reason():
+                print(f"{backend}: skipped ({llamacpp_unavailable_reason()})")
+                continue
+            child = subprocess.run([sys.executable, "-m", "bench.bench_answer", "--child", backend, "--data-dir", tmp,
+                                    "--questions", str(args.questions)], capture_output=True, text=True)
+            if child.returncode != 0:
+                print(f"{backend}: failed: {child.stderr.strip()[-500:]}")
+                continue
+            figures = json.loads(child.stdout.strip().splitlines()[-1])
+            print("\n".join(f"{backend:12} {key}: {value}" for key, value in figures.items() if key != "backend"))
 
 
 if __name__ == "__main__":

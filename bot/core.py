@@ -14,19 +14,21 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from bot.metrics import Metrics
 from rag.chat import Answer, ChatService
 from rag.generator import GeneratorBusy
 from rag.indexer import RefreshReport
 from storage.conversations import ConversationKey, ConversationStore
 
-__all__ = ["Answer", "BotCore", "ConversationKey", "Gate", "GeneratorBusy", "RateLimit", "RefreshReport",
-           "RefreshStart", "RefreshTicket"]
+__all__ = ["Answer", "BotCore", "ConversationKey", "Gate", "GeneratorBusy", "Metrics", "RateLimit", "RefreshReport",
+           "RefreshRun", "RefreshStart", "RefreshTicket"]
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +49,22 @@ class RefreshStart(Enum):
 
 
 @dataclass(frozen=True)
+class RefreshRun:
+    """Who started a refresh, from where, and when."""
+
+    platform: str
+    user_id: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
 class RefreshTicket:
-    """The outcome of a refresh request; ``report`` resolves when a started refresh ends."""
+    """The outcome of a refresh request; ``report`` resolves when a started refresh ends; ``running`` is the
+    refresh already under way when this one was told it is busy."""
 
     start: RefreshStart
     report: Future[RefreshReport] | None = None
+    running: RefreshRun | None = None
 
 
 @dataclass(frozen=True)
@@ -64,15 +77,16 @@ class RateLimit:
 
 class BotCore:
     def __init__(self, chat: ChatService, conversations: ConversationStore, refresh: Callable[[], RefreshReport], *,
-                 max_message_chars: int, rate_limit: RateLimit) -> None:
+                 max_message_chars: int, rate_limit: RateLimit, metrics: Metrics | None = None) -> None:
         self.chat = chat
         self.conversations = conversations
         self.run_refresh = refresh
         self.max_message_chars = max_message_chars
+        self.metrics = metrics or Metrics()
         self._rate = parse(rate_limit.rate)
         self._limiter = MovingWindowRateLimiter(storage_from_string(rate_limit.storage_uri))
         self._refresh_lock = threading.Lock()
-        self._refresh_running = False
+        self._refresh_running: RefreshRun | None = None
         self._refresh_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh")
 
     # -- questions -------------------------------------------------------------------------------
@@ -87,10 +101,20 @@ class BotCore:
         return Gate.OK
 
     def answer(self, key: ConversationKey, text: str) -> Answer:
-        return self.chat.answer(key, text)
+        answer: Answer | None = None
+        for item in self.stream(key, text):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
 
     def stream(self, key: ConversationKey, text: str) -> Iterator[str | Answer]:
-        return self.chat.stream(key, text)
+        """Text deltas of the answer as they are generated, then the ``Answer`` (counted in the metrics)."""
+        self.metrics.questions.labels(key.platform).inc()
+        for item in self.chat.stream(key, text):
+            if isinstance(item, Answer):
+                self.metrics.answered(key.platform, item)
+            yield item
 
     @staticmethod
     def wants_feedback(answer: Answer) -> bool:
@@ -108,8 +132,19 @@ class BotCore:
 
     def feedback(self, message_id: int, key: ConversationKey, value: int) -> bool:
         """Store a vote on an answer given in ``key``'s chat; False when that answer is no longer stored."""
-        return self.conversations.record_feedback(message_id, key.platform, key.chat_id, key.user_id,
-                                                             value)
+        stored = self.conversations.record_feedback(message_id, key.platform, key.chat_id, key.user_id, value)
+        if stored:
+            self.metrics.feedback.labels("up" if value > 0 else "down").inc()
+        return stored
+
+    def purge_expired(self, now: datetime | None = None) -> int:
+        """Delete conversations idle past the retention period (with their messages and feedback); audited
+        and counted."""
+        removed = self.conversations.purge_expired(now)
+        self.metrics.retention_deletions.inc(removed)
+        self.conversations.audit("service", "retention", "purge", "done", f"{removed} conversations deleted")
+        log.info("retention sweep: %d idle conversations deleted", removed)
+        return removed
 
     def first_delivery(self, platform: str, event_id: str) -> bool:
         """True the first time a platform event id is seen (kept in the database: holds across restarts)."""
@@ -126,13 +161,17 @@ class BotCore:
         audit = self.conversations.audit
         if not admin:
             audit(platform, user_id, "refresh", "refused")
+            self.metrics.refreshes.labels("refused").inc()
             log.warning("refresh refused for %s user %s (not an admin)", platform, user_id)
             return RefreshTicket(RefreshStart.REFUSED)
         with self._refresh_lock:
-            if self._refresh_running:
-                audit(platform, user_id, "refresh", "busy")
-                return RefreshTicket(RefreshStart.BUSY)
-            self._refresh_running = True
+            running = self._refresh_running
+            if running is None:
+                self._refresh_running = RefreshRun(platform, user_id, datetime.now(UTC))
+        if running is not None:
+            audit(platform, user_id, "refresh", "busy")
+            self.metrics.refreshes.labels("busy").inc()
+            return RefreshTicket(RefreshStart.BUSY, running=running)
         audit(platform, user_id, "refresh", "started")
         future = self._refresh_pool.submit(self._refresh, platform, user_id)
         if on_done:
@@ -145,12 +184,14 @@ class BotCore:
             report = self.run_refresh()
         except Exception as exc:
             audit(platform, user_id, "refresh", "failed", str(exc)[:500])
+            self.metrics.refreshes.labels("failed").inc()
             log.exception("refresh requested by %s user %s failed", platform, user_id)
             raise
         finally:
             with self._refresh_lock:
-                self._refresh_running = False
+                self._refresh_running = None
         audit(platform, user_id, "refresh", "done", str(report.counts()))
+        self.metrics.refreshes.labels("done").inc()
         return report
 
     def close(self) -> None:

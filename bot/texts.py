@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core import Gate, RefreshReport
+from bot.core import Gate, RefreshReport, RefreshRun
 
 WELCOME = (
     "¡Hola! Soy TuyaBot, el asistente virtual de TUYA. Respondo preguntas sobre las tarjetas de crédito, "
@@ -31,7 +31,7 @@ FEEDBACK_GONE = "Esa respuesta ya no está guardada (la conversación se borró)
 SOURCES = "Fuentes:"
 REFRESH_STARTED = "Actualizando el índice de tuya.com.co. Sigo respondiendo mientras tanto; te aviso al terminar."
 REFRESH_REFUSED = "Lo siento, solo los administradores pueden actualizar el índice."
-REFRESH_BUSY = "Ya hay una actualización del índice en curso; te aviso cuando termine."
+REFRESH_BUSY = "Ya hay una actualización del índice en curso{by}; te aviso cuando termine."
 REFRESH_FAILED = "La actualización del índice falló y el índice anterior sigue activo: {error}"
 
 
@@ -42,6 +42,14 @@ def gate_reply(gate: Gate, limit: int) -> str:
     if gate is Gate.RATE_LIMITED:
         return RATE_LIMITED
     return HELP
+
+
+def refresh_busy(running: RefreshRun | None) -> str:
+    """The reply to a refresh request while another runs: who started that one, from where, and when."""
+    if running is None:
+        return REFRESH_BUSY.format(by="")
+    who = "la programación automática" if running.platform == "schedule" else f"{running.user_id} ({running.platform})"
+    return REFRESH_BUSY.format(by=f", iniciada por {who} a las {running.started_at:%H:%M} UTC")
 
 
 def refresh_report(report: RefreshReport) -> str:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from rag.embedder import pick_device, pick_dtype
 
@@ -56,15 +58,33 @@ class AdmissionQueue:
     def __init__(self, size: int) -> None:
         self._slots = threading.BoundedSemaphore(size)
         self.turn = threading.Lock()  # the model computes one generation at a time
+        self.depth = 0  # generations admitted: running or waiting for their turn
+        self._counting = threading.Lock()
 
     @contextmanager
     def admitted(self) -> Iterator[None]:
         if not self._slots.acquire(blocking=False):
             raise GeneratorBusy("the answer queue is full")
+        self._count(+1)
         try:
             yield
         finally:
+            self._count(-1)
             self._slots.release()
+
+    def _count(self, change: int) -> None:
+        with self._counting:
+            self.depth += change
+
+
+@dataclass
+class GenerationStats:
+    """Figures of the last generation (for benchmarks): tokens and seconds of the prompt and of decoding."""
+
+    prompt_tokens: int = 0
+    prompt_seconds: float = 0.0
+    new_tokens: int = 0
+    decode_seconds: float = 0.0
 
 
 class LocalChatModel(BaseChatModel):
@@ -77,6 +97,7 @@ class LocalChatModel(BaseChatModel):
     _queue: AdmissionQueue = PrivateAttr()
     _weights: Any = PrivateAttr(default=None)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    last_stats: GenerationStats = Field(default_factory=GenerationStats, exclude=True)
 
     def model_post_init(self, context: Any, /) -> None:
         self._queue = AdmissionQueue(self.queue_size)
@@ -92,6 +113,10 @@ class LocalChatModel(BaseChatModel):
     def load(self) -> None:
         """Load the model now (instead of on the first question)."""
         _ = self.weights
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.depth
 
     def _load(self) -> Any:
         raise NotImplementedError
@@ -170,11 +195,20 @@ class TransformersChatModel(LocalChatModel):
                 streamer.end()
 
         worker = threading.Thread(target=run, daemon=True)
+        started, first, text = time.perf_counter(), 0.0, ""
         worker.start()
-        yield from (piece for piece in streamer if piece)
+        for piece in streamer:
+            first = first or time.perf_counter()
+            text += piece
+            if piece:
+                yield piece
         worker.join()
         if errors:
             raise GenerationError(str(errors[0])) from errors[0]
+        done = time.perf_counter()
+        self.last_stats = GenerationStats(int(inputs["input_ids"].shape[1]), (first or done) - started,
+                                          len(tokenizer(text, add_special_tokens=False)["input_ids"]),
+                                          done - (first or done))
 
 
 class ServedChatModel(ChatOpenAI):

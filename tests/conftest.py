@@ -52,6 +52,7 @@ def make_settings(data_dir: Path, models_dir: Path, **overrides: object) -> Sett
         "tuyabot_profile": "offline", "tuyabot_data_dir": data_dir, "tuyabot_models_dir": models_dir,
         "embedding_model": "all-minilm-l6-v2", "crawl_delay_seconds": 0.0, "crawl_retries": 2,
         "crawl_retry_backoff_seconds": 0.01, "crawl_timeout_seconds": 5.0,
+        "llm_time_limit_seconds": 600.0,  # a slow or busy CI CPU must not cut the real model's answers short
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -72,10 +73,10 @@ def smollm(models_dir: Path):  # type: ignore[no-untyped-def]
     return local_model(models_dir, "smollm2-135m-instruct")
 
 
-def local_model(models_dir: Path, key: str) -> BaseChatModel:
+def local_model(models_dir: Path, key: str, **overrides: object) -> BaseChatModel:
     """The in-process chat model the settings choose for an offline model (fetched once), loaded."""
     model_fetch.fetch(key, models_dir)
-    settings = make_settings(models_dir / ".unused", models_dir, llm_model=key, llm_device="cpu")
+    settings = make_settings(models_dir / ".unused", models_dir, llm_model=key, llm_device="cpu", **overrides)
     generator = Components(settings).generator
     generator.load()
     return generator

@@ -90,6 +90,9 @@ def test_offline_profile_without_fetched_model_explains(env, monkeypatch, site) 
 def test_serve_needs_an_index_and_the_platform_tokens(env, site, monkeypatch) -> None:
     for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.setenv(name, "")
+    result = runner.invoke(app, ["serve"])  # every configured platform: none is
+    assert result.exit_code == 1 and "no chat platform is configured" in result.output
+    assert "TELEGRAM_BOT_TOKEN" in result.output and "SLACK_SIGNING_SECRET" in result.output
     result = runner.invoke(app, ["serve", "telegram"])
     assert result.exit_code == 1 and "tuyabot index" in result.output
     _, base = site

@@ -278,7 +278,7 @@ def test_refresh_by_an_admin_reports_while_questions_are_still_answered(telegram
     admin.send("/refresh")
     bot.wait_text(ADMIN, "Actualizando el índice", timeout=5)
     admin.send("/refresh")
-    bot.wait_text(ADMIN, "Ya hay una actualización del índice en curso", timeout=5)
+    bot.wait_text(ADMIN, f"Ya hay una actualización del índice en curso, iniciada por {ADMIN} (telegram)", timeout=5)
     ana.send(QUESTION)
     bot.wait_answers(110)
     released.set()

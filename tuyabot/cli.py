@@ -92,11 +92,17 @@ def models_fetch(
             path = model_fetch.fetch(key, settings.models_dir, force=force)
         except model_fetch.ModelFetchError as exc:
             raise _fail(str(exc)) from exc
-        if (path / "model.gguf").is_file():  # a GGUF LLM: de-quantise once now, not at the first question
+        if (path / "model.gguf").is_file() and _runs_on_transformers(settings):
             from rag.generator import ensure_safetensors
 
-            ensure_safetensors(path)
+            ensure_safetensors(path)  # a GGUF for transformers: de-quantise once now, not at the first question
         typer.echo(f"{key}: {path}")
+
+
+def _runs_on_transformers(settings: Settings) -> bool:
+    from rag.hardware import choose_backend
+
+    return choose_backend(settings.llm_backend, has_gguf=True, device=settings.llm_device).backend == "transformers"
 
 
 @models_app.command("list")
@@ -349,22 +355,28 @@ def _shared_site_server(settings: Settings, version: str):  # type: ignore[no-un
 
 @app.command()
 def serve(
-    platform: Annotated[str, typer.Argument(help="The platform to run: " + " or ".join(PLATFORMS))],
+    platform: Annotated[str | None, typer.Argument(
+        help="Run only this platform (" + " or ".join(PLATFORMS) + "); default: every configured one.")] = None,
 ) -> None:
-    """Run the chat bot on one platform (Telegram: polling or webhook; Slack: Socket Mode or HTTP) until stopped."""
-    from bot.platforms import PlatformSetupError, platform_module
+    """Run the chat bot on every configured platform (or one) in one process, sharing one model and index."""
+    from bot.platforms import PlatformSetupError, configured_platforms, not_configured_message, platform_module
 
-    if platform not in PLATFORMS:
+    if platform is not None and platform not in PLATFORMS:
         raise _fail(f"unknown platform {platform!r}: use {' or '.join(PLATFORMS)}")
     settings = _settings()
+    names = [platform] if platform else configured_platforms(settings)
+    if not names:
+        raise _fail(not_configured_message())
     components = _components(settings)
     try:
         if not components.store.live_collection():
             raise _fail("the index is empty: run `tuyabot index` first")
-        module = platform_module(platform)
-        platform_app = module.build(components.core, settings)  # settings errors before loading any model
-        components.warm_up()
-        _run_until_signalled(module.serve(platform_app, settings))
+        from tuyabot.service import Service
+
+        modules = [platform_module(name) for name in names]
+        apps = [module.build(components.core, settings) for module in modules]  # settings errors before models
+        logging.getLogger(__name__).info("serving %s", ", ".join(names))
+        _run_until_signalled(Service(components, list(zip(modules, apps, strict=True))).run())
     except PlatformSetupError as exc:
         raise _fail(str(exc)) from exc
     finally:
@@ -388,6 +400,19 @@ def _run_until_signalled(main: Coroutine[Any, Any, None]) -> None:
 
 
 @app.command()
+def purge() -> None:
+    """Delete conversations idle past HISTORY_RETENTION_DAYS, with their feedback (what the service does every
+    RETENTION_SWEEP_INTERVAL)."""
+    settings = _settings()
+    components = _components(settings)
+    try:
+        removed = components.core.purge_expired()
+    finally:
+        components.close()
+    typer.echo(f"{removed} conversations idle for more than {settings.history_retention_days} days deleted")
+
+
+@app.command()
 def status() -> None:
     """What is indexed and where."""
     from storage.page_registry import PageRegistry
@@ -397,6 +422,7 @@ def status() -> None:
     try:
         pages = PageRegistry(kb.db).load()
         typer.echo(f"profile: {settings.tuyabot_profile}")
+        typer.echo(_backend_line(kb))
         typer.echo(f"vector store: {kb.store.location} (collection {kb.store.live_collection() or 'none'})")
         typer.echo(f"chunks: {kb.store.count()}")
         typer.echo(f"pages: {len(pages)}")
@@ -404,6 +430,15 @@ def status() -> None:
             typer.echo(f"  {p.status:17} {p.chunk_count:3} chunks  {p.url}")
     finally:
         kb.close()
+
+
+def _backend_line(components) -> str:  # type: ignore[no-untyped-def]
+    from rag.model_fetch import ModelNotAvailable
+
+    try:
+        return components.backend.describe()
+    except ModelNotAvailable as exc:
+        return f"LLM: {exc}"
 
 
 if __name__ == "__main__":

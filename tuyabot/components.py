@@ -5,16 +5,20 @@ Settings are the single source of every default; the dataclasses handed to the r
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from bot.core import BotCore, RateLimit
+from bot.core import BotCore, Metrics, RateLimit
 from rag.chat import ChatPolicy, ChatService
 from rag.embedder import Embedder
-from rag.generator import TransformersChatModel, served_chat_model
+from rag.generator import LocalChatModel, TransformersChatModel, served_chat_model
+from rag.hardware import BackendChoice, choose_backend, llamacpp_unavailable_reason, physical_cores
 from rag.indexer import ChunkSettings, Indexer
+from rag.llamacpp import LlamaCppChatModel
 from rag.model_fetch import resolve_model
 from rag.retriever import HybridRetriever
 from scraper.crawler import CrawlConfig, Crawler
@@ -24,6 +28,8 @@ from storage.embedding_cache import EmbeddingCache
 from storage.page_registry import PageRegistry
 from storage.vector_store import VectorStore
 from tuyabot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def crawl_config(settings: Settings, progress: bool | None = None) -> CrawlConfig:
@@ -94,6 +100,21 @@ class Components:
         return ConversationStore(self.db, self.settings.history_retention_days)
 
     @cached_property
+    def backend(self) -> BackendChoice:
+        """Which LLM backend answers here, and why (logged once)."""
+        s = self.settings
+        has_gguf = s.llm_backend != "openai" and (Path(self.llm_model_ref) / "model.gguf").is_file()
+        choice = choose_backend(s.llm_backend, has_gguf=has_gguf, device=s.llm_device)
+        log.info(choice.describe())
+        return choice
+
+    @cached_property
+    def llm_model_ref(self) -> str:
+        """The LLM as its loader takes it: a local folder (offline copies), or a hub id (production)."""
+        s = self.settings
+        return resolve_model(s.resolved_llm_model, s.models_dir, s.offline)
+
+    @cached_property
     def generator(self) -> BaseChatModel:
         s = self.settings
         if s.llm_backend == "openai":
@@ -103,10 +124,22 @@ class Components:
                                      s.llm_api_key.get_secret_value() if s.llm_api_key else None,
                                      max_tokens=s.llm_max_new_tokens, timeout=s.llm_timeout_seconds,
                                      max_retries=s.llm_max_retries)
-        model = resolve_model(s.resolved_llm_model, s.models_dir, s.offline)
-        return TransformersChatModel.create(model, device=s.llm_device, dtype=s.llm_dtype, queue_size=s.llm_queue_size,
-                                            max_tokens=s.llm_max_new_tokens,
+        if self.backend.backend == "llamacpp":
+            return self._llamacpp()
+        return TransformersChatModel.create(self.llm_model_ref, device=s.llm_device, dtype=s.llm_dtype,
+                                            queue_size=s.llm_queue_size, max_tokens=s.llm_max_new_tokens,
                                             prompt_lookup_tokens=s.llm_prompt_lookup_tokens)
+
+    def _llamacpp(self) -> BaseChatModel:
+        s = self.settings
+        gguf = Path(self.llm_model_ref) / "model.gguf"
+        unavailable = llamacpp_unavailable_reason() or ("" if gguf.is_file() else f"no GGUF file at {gguf}")
+        if unavailable:
+            raise ValueError(f"LLM_BACKEND=llamacpp cannot run: {unavailable}")
+        return LlamaCppChatModel(model_path=str(gguf), threads=s.llm_threads or physical_cores(),
+                                 context_tokens=s.llm_context_tokens, lookup_tokens=s.llm_prompt_lookup_tokens,
+                                 time_limit_seconds=s.llm_time_limit_seconds, queue_size=s.llm_queue_size,
+                                 max_tokens=s.llm_max_new_tokens, name=f"{Path(self.llm_model_ref).name}@gguf")
 
     @cached_property
     def chat(self) -> ChatService:
@@ -118,7 +151,13 @@ class Components:
         s = self.settings
         return BotCore(self.chat, self.conversations, lambda: self.indexer.refresh(s.crawl_base_url),
                        max_message_chars=s.bot_max_message_chars,
-                       rate_limit=RateLimit(s.bot_rate_limit, s.bot_rate_limit_storage_uri))
+                       rate_limit=RateLimit(s.bot_rate_limit, s.bot_rate_limit_storage_uri),
+                       metrics=Metrics(queue_depth=self._queue_depth))
+
+    def _queue_depth(self) -> float:
+        """Generations admitted (running or waiting) by the in-process model; 0 before it is built."""
+        model = self.__dict__.get("generator")
+        return float(model.queue_depth) if isinstance(model, LocalChatModel) else 0.0
 
     def warm_up(self) -> None:
         """Load the embedder and the model before the first user waits for them."""

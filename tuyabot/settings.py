@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Profile = Literal["production", "offline"]
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(default=200, ge=0)
     sitewide_block_min_pages: int = Field(default=3, ge=2)
 
-    llm_backend: Literal["transformers", "openai"] = "transformers"
+    llm_backend: Literal["auto", "transformers", "llamacpp", "openai"] = "auto"
     llm_model: str | None = None
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
@@ -60,6 +61,9 @@ class Settings(BaseSettings):
     llm_queue_size: int = Field(default=8, ge=1)
     llm_prompt_lookup_tokens: int = Field(default=10, ge=0)
     llm_rewrite_max_new_tokens: int = Field(default=60, ge=1)
+    llm_threads: int = Field(default=0, ge=0)
+    llm_context_tokens: int = Field(default=4096, ge=512)
+    llm_time_limit_seconds: float = Field(default=90.0, gt=0)
     llm_timeout_seconds: float = Field(default=120.0, gt=0)
     llm_max_retries: int = Field(default=1, ge=0)
 
@@ -81,6 +85,11 @@ class Settings(BaseSettings):
     bot_rate_limit: str = "6/minute"
     bot_rate_limit_storage_uri: str = "memory://"
 
+    admin_http_host: str = "127.0.0.1"
+    admin_http_port: int = Field(default=9464, ge=0, le=65535)
+    refresh_interval: str = ""
+    retention_sweep_interval: str = "1h"
+
     telegram_bot_token: SecretStr | None = None
     telegram_admin_ids: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
@@ -99,6 +108,12 @@ class Settings(BaseSettings):
     slack_http_port: int = Field(default=3000, ge=1, le=65535)
     slack_api_url: str = "https://slack.com/api/"
     slack_thread_followups_without_mention: bool = True
+
+    @field_validator("refresh_interval", "retention_sweep_interval")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        interval_seconds(value)  # a clear error now, not when the service starts
+        return value
 
     @property
     def resolved_llm_model(self) -> str:
@@ -144,6 +159,20 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'tuyabot.db'}"
+
+
+INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def interval_seconds(text: str) -> float | None:
+    """An interval such as "90s", "30m", "24h" or "7d" in seconds; None when empty ("" = off)."""
+    if not text.strip():
+        return None
+    match = INTERVAL.match(text.lower())
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f"{text!r} is not an interval: use a number and a unit, e.g. 90s, 30m, 24h, 7d")
+    return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
 
 
 def _id_set(text: str) -> frozenset[str]:

@@ -142,7 +142,7 @@ class Listeners:
         user = command.get("user_id", "")
         ticket = await asyncio.to_thread(self.core.request_refresh, PLATFORM, user, admin=user in self.config.admins)
         if ticket.start is RefreshStart.BUSY:
-            await respond(text=texts.REFRESH_BUSY, response_type="ephemeral")
+            await respond(text=texts.refresh_busy(ticket.running), response_type="ephemeral")
         if ticket.start is not RefreshStart.STARTED or ticket.report is None:
             return
         try:

@@ -91,7 +91,7 @@ async def refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(texts.REFRESH_REFUSED)
         return
     if ticket.start is RefreshStart.BUSY:
-        await message.reply_text(texts.REFRESH_BUSY)
+        await message.reply_text(texts.refresh_busy(ticket.running))
         return
     await message.reply_text(texts.REFRESH_STARTED)
     assert ticket.report is not None

@@ -1,0 +1,77 @@
+"""The llama.cpp backend with the real GGUF (Qwen2.5-Coder 1.5B from its PyPI parts) over the fixture site,
+whatever backend ``auto`` picks on this CPU: a grounded answer with its source, an unknown question
+declined, streaming equal to the final text, and a full queue refused at once with the polite reply."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import texts
+from bot.core import GeneratorBusy
+from rag.chat import Answer
+from rag.hardware import llamacpp_unavailable_reason
+from rag.llamacpp import LlamaCppChatModel
+from storage.conversations import ConversationKey
+from tests import fixture_site
+from tests.conftest import make_settings
+from tuyabot.components import Components
+
+pytestmark = [pytest.mark.llm,
+              pytest.mark.skipif(bool(llamacpp_unavailable_reason()), reason=llamacpp_unavailable_reason())]
+C = fixture_site.CANONICAL
+LLM = "qwen2.5-coder-1.5b-instruct-q4km"
+ANA = ConversationKey("test", "chat", "ana")
+
+
+@pytest.fixture
+def bot(site, tmp_path: Path, models_dir: Path, minilm) -> Iterator[Components]:  # type: ignore[no-untyped-def]
+    _, base = site
+    components = Components(make_settings(tmp_path / "data", models_dir, llm_model=LLM, llm_backend="llamacpp",
+                                          llm_queue_size=1), progress=False)
+    components.__dict__["embedder"] = minilm
+    components.indexer.index(base)
+    yield components
+    components.close()
+
+
+def test_a_grounded_answer_with_its_source_and_the_stream_is_the_answer(bot: Components) -> None:
+    assert isinstance(bot.generator, LlamaCppChatModel)
+    items = list(bot.chat.stream(ANA, "¿Cuál es la tasa efectiva anual de la Tarjeta Bajo Monto?"))
+    answer = items[-1]
+    assert isinstance(answer, Answer) and answer.status == "answered", answer.text
+    assert "45,33333" in answer.text
+    assert f"{C}/tarjeta" in [s.url for s in answer.sources]
+    assert "".join(i for i in items[:-1] if isinstance(i, str)).strip() == answer.text
+
+
+def test_an_unknown_question_is_declined_with_tuyas_line(bot: Components) -> None:
+    unknown = bot.chat.answer(ANA, "¿Ejemplo ofrece seguros para mascotas?")
+    assert unknown.status in ("no_answer", "out_of_scope"), unknown.text
+    assert unknown.sources == [] and "TUYA" in unknown.text
+
+
+def test_a_full_queue_is_refused_at_once_with_the_polite_reply(bot: Components) -> None:
+    model = bot.generator
+    model.load()
+    started, release = threading.Event(), threading.Event()
+
+    def long_answer() -> None:
+        for _ in model.bind(max_tokens=64).stream([("human", "Cuenta del 1 al 50 separando con comas.")]):
+            started.set()
+            release.wait(timeout=60)
+
+    worker = threading.Thread(target=long_answer)
+    worker.start()
+    try:
+        assert started.wait(timeout=120)
+        with pytest.raises(GeneratorBusy):  # queue of 1, taken: refused without waiting
+            bot.core.answer(ANA, "¿Cuál es la tasa efectiva anual de la Tarjeta Bajo Monto?")
+    finally:
+        release.set()
+        worker.join(timeout=120)
+    assert "muchas consultas" in texts.BUSY  # what both adapters send for GeneratorBusy
+    assert bot.core.answer(ANA, "¿La Tarjeta Oro sirve fuera de Colombia?").status == "answered"

@@ -1,0 +1,137 @@
+"""`tuyabot serve` as an operator runs it: one process, one event loop, every configured platform sharing one
+core (one model, one index, one database), against local fakes of the Telegram and Slack APIs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from bot import texts
+from storage.conversations import ConversationKey, ConversationStore
+from storage.db import Database
+from storage.models import Conversation
+from tests.fake_slack import FakeSlack, signed
+from tests.telegram_emulator import CompatProxy, Emulator, User, free_port
+from tests.test_slack import event_payload, mention
+
+QUESTION = "¿La tarjeta sirve fuera de Colombia?"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    e = Emulator()
+    yield e
+    e.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    f = FakeSlack()
+    yield f
+    f.close()
+
+
+def test_one_process_serves_telegram_and_slack(emulator, fake, site, tmp_path: Path, models_dir: Path) -> None:
+    _, base = site
+    proxy = CompatProxy(emulator)
+    token, slack_port, admin_port = "4242:service-SECRET-token", free_port(), free_port()
+    env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(tmp_path / "data"),
+           "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
+           "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "24", "CRAWL_DELAY_SECONDS": "0",
+           "CRAWL_BASE_URL": base, "GROUNDING_MIN_ANSWER_SHARE": "0",  # SmolLM2: see bot_components
+           "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": proxy.base_url,
+           "SLACK_BOT_TOKEN": "xoxb-service-SECRET", "SLACK_SIGNING_SECRET": SECRET, "SLACK_MODE": "http",
+           "SLACK_HTTP_PORT": str(slack_port), "SLACK_API_URL": fake.api_url,
+           "ADMIN_HTTP_PORT": str(admin_port), "RETENTION_SWEEP_INTERVAL": "1s", "HISTORY_RETENTION_DAYS": "30"}
+    tuyabot = str(Path(sys.executable).with_name("tuyabot"))
+    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True, cwd=tmp_path)
+    old = _idle_conversation(tmp_path / "data" / "tuyabot.db", days=45)
+    process = subprocess.Popen([tuyabot, "serve"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    admin = f"http://127.0.0.1:{admin_port}"
+    try:
+        readiness = _readiness_until_ready(admin)
+        assert readiness[0] == 503 and readiness[-1] == 200  # ready only once the model is loaded
+        assert httpx.get(f"{admin}/healthz").json() == {"status": "up"}
+        proxy.wait_for(lambda calls: any(c.method == "setMyCommands" for c in calls), 180)
+        User(emulator, token, 120).send(QUESTION)
+        body = json.dumps(event_payload(mention(QUESTION)))
+        posted = _post_when_listening(f"http://127.0.0.1:{slack_port}/slack/events", body)
+        assert posted.status_code == 200
+        proxy.wait_for(lambda calls: any(texts.SOURCES in c.params.get("text", "") for c in calls), 180)
+        fake.wait_for(lambda: any(c.args.get("thread_ts") and any(b.get("type") == "actions"
+                                                                   for b in c.args.get("blocks") or [])
+                                  for c in fake.of("chat.postMessage")), 180)
+        metrics = httpx.get(f"{admin}/metrics").text
+        assert 'tuyabot_questions_total{platform="telegram"} 1.0' in metrics
+        assert 'tuyabot_questions_total{platform="slack"} 1.0' in metrics
+        assert 'tuyabot_answers_total{platform="slack",status="answered"} 1.0' in metrics
+        assert "tuyabot_answer_seconds_count 2.0" in metrics and "tuyabot_generation_queue_depth 0.0" in metrics
+        assert "tuyabot_retention_deletions_total 1.0" in metrics  # the sweep ran without anyone asking
+        assert not old.exists()
+    finally:
+        process.terminate()
+        logs = process.communicate(timeout=60)[1]
+        proxy.close()
+    assert process.returncode == 0, logs[-2000:]
+    assert "serving telegram, slack" in logs and "SECRET" not in logs
+
+
+class _Conversation:
+    def __init__(self, db: Path, key: ConversationKey) -> None:
+        self.db, self.key = db, key
+
+    def exists(self) -> bool:
+        database = Database(f"sqlite:///{self.db}")
+        try:
+            return bool(ConversationStore(database, 30).history(self.key))
+        finally:
+            database.close()
+
+
+def _idle_conversation(db: Path, *, days: int) -> _Conversation:
+    """A conversation whose last message is ``days`` old (stored as the service would, then aged)."""
+    key = ConversationKey("telegram", "999", "999")
+    database = Database(f"sqlite:///{db}")
+    try:
+        ConversationStore(database, 30).add_message(key, "user", "¿una pregunta de hace tiempo?")
+        with database.session() as session:
+            session.execute(update(Conversation).values(updated_at=datetime.now(UTC) - timedelta(days=days)))
+    finally:
+        database.close()
+    conversation = _Conversation(db, key)
+    assert conversation.exists()
+    return conversation
+
+
+def _readiness_until_ready(admin: str) -> list[int]:
+    """The /readyz statuses seen from the moment the admin endpoint answers until it says ready."""
+    seen: list[int] = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and (not seen or seen[-1] != 200):
+        with contextlib.suppress(httpx.ConnectError):
+            seen.append(httpx.get(f"{admin}/readyz", timeout=5).status_code)
+        time.sleep(0.05)
+    return seen
+
+
+def _post_when_listening(url: str, body: str) -> httpx.Response:
+    """POST a signed Slack event, retrying while the service is still starting its HTTP listener."""
+    for _ in range(120):
+        try:
+            return httpx.post(url, content=body, timeout=30,
+                              headers={"Content-Type": "application/json", **signed(body, SECRET)})
+        except httpx.ConnectError:
+            time.sleep(1)
+    raise AssertionError(f"nothing listens on {url}")

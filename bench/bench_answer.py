@@ -65,24 +65,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=8)
     parser.add_argument("--backends", nargs="+", default=["llamacpp", "transformers"])
+    parser.add_argument("--data-dir", type=Path, help="a data folder already holding the v1 index (else one is "
+                        "built in a temporary folder)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one backend, in this process
-    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.child, args.data_dir, args.questions)))
         return
     print(f"CPU: {cpu_model()}; flags: {' '.join(f for f in SHOWN_FLAGS if f in cpu_flags()) or 'none of note'}")
     with tempfile.TemporaryDirectory(prefix="tuyabot-bench-") as tmp:
-        settings = get_settings(tuyabot_data_dir=Path(tmp), crawl_delay_seconds=0.0)
-        components = Components(settings, progress=False)
-        with shared_site(settings, "v1") as base:
-            components.indexer.index(base)
-        components.close()
+        if args.data_dir is None:
+            settings = get_settings(tuyabot_data_dir=Path(tmp), crawl_delay_seconds=0.0)
+            components = Components(settings, progress=False)
+            with shared_site(settings, "v1") as base:
+                components.indexer.index(base)
+            components.close()
+        data_dir = str(args.data_dir or tmp)
         for backend in args.backends:
             if backend == "llamacpp" and llamacpp_unavailable_reason():
                 print(f"{backend}: skipped ({llamacpp_unavailable_reason()})")
                 continue
-            child = subprocess.run([sys.executable, "-m", "bench.bench_answer", "--child", backend, "--data-dir", tmp,
+            child = subprocess.run([sys.executable, "-m", "bench.bench_answer", "--child", backend, "--data-dir", data_dir,
                                     "--questions", str(args.questions)], capture_output=True, text=True)
             if child.returncode != 0:
                 print(f"{backend}: failed: {child.stderr.strip()[-500:]}")

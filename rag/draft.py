@@ -6,6 +6,7 @@ is never shown, however the model spells its case or spacing.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
 from rag.prompts import ANSWER_PROMPT, NOT_FOUND
+
+log = logging.getLogger(__name__)
 
 
 def marker_form(text: str) -> str:
@@ -24,6 +27,13 @@ def marker_form(text: str) -> str:
 def says_not_found(text: str) -> bool:
     """Whether the model used the "not in the context" marker, however it spelt its case or spacing."""
     return NOT_FOUND in marker_form(text)
+
+
+def looping(text: str, span: int = 24, times: int = 3) -> bool:
+    """Whether generated text has fallen into a loop: its last ``span`` characters already occur ``times``
+    times (a small greedy model can repeat one phrase until the token limit)."""
+    tail = text[-span:]
+    return len(text) >= span * times and len(tail.strip()) >= span // 2 and text.count(tail) >= times
 
 
 def could_be_marker(text: str) -> bool:
@@ -47,9 +57,12 @@ class Drafter:
 
     def stream(self, context: str, question: str, draft: Draft) -> Iterator[str]:
         """Text pieces as generated (all of it lands in ``draft``); none while the text could still be the
-        marker, then the text held back so far at once."""
+        marker, then the text held back so far at once. Generation stops when the text starts looping."""
         holding = True
         for piece in self.chain.stream({"context": context, "question": question}):
+            if looping(draft.text + piece):
+                log.warning("generation stopped: the model repeats itself: %r", draft.text[-80:])
+                break
             draft.text += piece
             if not piece or (holding and could_be_marker(draft.text.lstrip())):
                 continue

@@ -175,9 +175,10 @@ class TransformersChatModel(LocalChatModel):
         return tokenizer, model
 
     def _pieces(self, messages: ChatMessages, max_tokens: int) -> Iterator[str]:
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         tokenizer, model = self.weights
+        closed = threading.Event()  # the consumer stopped reading: stop computing too
         inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
                                                return_dict=True).to(self.device)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
@@ -189,6 +190,7 @@ class TransformersChatModel(LocalChatModel):
                 with self._queue.turn:
                     model.generate(**inputs, streamer=streamer, max_new_tokens=max_tokens, do_sample=False,
                                    temperature=None, top_p=None, top_k=None,
+                                   stopping_criteria=StoppingCriteriaList([lambda *_, **__: closed.is_set()]),
                                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **drafting)
             except BaseException as exc:  # surfaced to the caller below
                 errors.append(exc)
@@ -197,11 +199,14 @@ class TransformersChatModel(LocalChatModel):
         worker = threading.Thread(target=run, daemon=True)
         started, first, text = time.perf_counter(), 0.0, ""
         worker.start()
-        for piece in streamer:
-            first = first or time.perf_counter()
-            text += piece
-            if piece:
-                yield piece
+        try:
+            for piece in streamer:
+                first = first or time.perf_counter()
+                text += piece
+                if piece:
+                    yield piece
+        finally:
+            closed.set()
         worker.join()
         if errors:
             raise GenerationError(str(errors[0])) from errors[0]

@@ -101,3 +101,17 @@ def test_the_retriever_is_a_langchain_retriever(site, kb: Components) -> None:
     assert documents[0].metadata["url"].endswith("/tarjeta") and documents[0].metadata["dense_score"] > 0
     assert [d.id for d in documents] == [h.chunk.id for h in kb.retriever.search("¿La tarjeta sirve fuera de "
                                                                                   "Colombia?", 2)]
+
+
+def test_the_first_pass_stops_when_the_model_repeats_itself() -> None:
+    loop = ["Seguros de auto, ", "de hogar, "] + ["de viaje y de vida, "] * 40
+    model = ScriptedChatModel(pieces=loop)
+    draft = Draft()
+    shown = "".join(Drafter(model, 200).stream("ctx", "¿Qué seguros hay?", draft))
+    assert draft.text.count("de viaje y de vida") <= 6  # stopped after a few repeats, not after all 40
+    assert shown == draft.text and draft.text.startswith("Seguros de auto, de hogar,")
+    steady = ScriptedChatModel(pieces=["Bancolombia, Davivienda, Banco de Bogotá, Banco Popular, ",
+                                       "Scotiabank Colpatria y Banco de Occidente."])
+    draft = Draft()
+    list(Drafter(steady, 200).stream("ctx", "¿Qué bancos?", draft))
+    assert draft.text.endswith("Banco de Occidente.")  # a list is not a loop

@@ -85,8 +85,9 @@ def main() -> None:
             if backend == "llamacpp" and llamacpp_unavailable_reason():
                 print(f"{backend}: skipped ({llamacpp_unavailable_reason()})")
                 continue
-            child = subprocess.run([sys.executable, "-m", "bench.bench_answer", "--child", backend, "--data-dir", data_dir,
-                                    "--questions", str(args.questions)], capture_output=True, text=True)
+            command = [sys.executable, "-m", "bench.bench_answer", "--child", backend, "--data-dir", data_dir,
+                       "--questions", str(args.questions)]
+            child = subprocess.run(command, capture_output=True, text=True)
             if child.returncode != 0:
                 print(f"{backend}: failed: {child.stderr.strip()[-500:]}")
                 continue

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.chat import Answer, ChatService
+from rag.generator import GenerationError
 from rag.retriever import HybridRetriever, Retrieved
 from rag.rewrite import history_query
 from storage.conversations import ConversationKey
@@ -54,16 +55,27 @@ def retrieved_records(hits: list[Retrieved]) -> list[dict[str, Any]]:
     return [{"url": h.chunk.url, "text": h.chunk.search_text, "score": round(h.score, 6)} for h in hits]
 
 
+def _last_answer(chat: ChatService, key: ConversationKey, turns: list[str]) -> Answer:
+    answer: Answer | None = None
+    for turn in turns:
+        answer = chat.answer(key, turn)
+    assert answer is not None
+    return answer
+
+
 def answer_records(chat: ChatService, questions: list[dict[str, Any]], run_id: str) -> Iterator[dict[str, Any]]:
     """Full records: every turn of each conversation is asked in order; the last one is recorded."""
     for q in questions:
         key = ConversationKey("eval", f"{run_id}:{q['id']}", "eval")
         chat.reset(key)
-        answer: Answer | None = None
-        for turn in q["turns"]:
-            answer = chat.answer(key, turn)
-        assert answer is not None
-        chat.reset(key)
+        try:
+            answer = _last_answer(chat, key, q["turns"])
+        except GenerationError as exc:  # one question's failure is recorded, the run goes on
+            yield {"id": q["id"], "status": "no_answer", "answer": "", "sources": [], "retrieved": [],
+                   "error": str(exc), "latency_ms": 0.0}
+            continue
+        finally:
+            chat.reset(key)
         yield {
             "id": q["id"], "status": answer.status, "answer": answer.text,
             "sources": [s.url for s in answer.sources], "retrieved": retrieved_records(answer.retrieved),

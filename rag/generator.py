@@ -118,6 +118,11 @@ class LocalChatModel(BaseChatModel):
     def queue_depth(self) -> int:
         return self._queue.depth
 
+    def close(self) -> None:
+        """Release the loaded model (llama.cpp: its embedded server stops, its threads end before the process)."""
+        with self._load_lock:
+            self._weights = None
+
     def _load(self) -> Any:
         raise NotImplementedError
 

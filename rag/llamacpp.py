@@ -4,8 +4,10 @@ Why: on CPUs without native bf16 transformers runs a model in float32 (several G
 quantised kernels need about a quarter of the memory and are faster there. What it keeps of llama.cpp's
 strengths: the prompt cache (the KV of the system prompt and of earlier prompts is reused, so only the
 new part of a prompt is processed), streaming, threads = physical cores, greedy decoding with n-gram
-lookup drafting (the same text, faster when the answer quotes the context). The embedded server listens
-on an ephemeral loopback port only, behind a random API key that nothing outside this object knows.
+lookup drafting (the same text, faster when the answer quotes the context). Decoding is bounded in
+tokens and in time (``time_limit_seconds``, also the longest silence before the first token). The
+embedded server listens on an ephemeral loopback port only, behind a random API key that nothing outside
+this object knows.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import logging
 import queue
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -83,22 +84,24 @@ class LlamaCppChatModel(LocalChatModel):
             finally:
                 chunks.put(_END)
 
-        threading.Thread(target=run, daemon=True, name="llamacpp").start()
-        deadline = time.monotonic() + self.time_limit_seconds
+        worker = threading.Thread(target=run, daemon=True, name="llamacpp")
+        worker.start()
         try:
-            yield from _deltas(chunks, deadline, self.last_stats)
+            yield from _deltas(chunks, self.time_limit_seconds, self.last_stats)
         finally:
-            stop.set()
+            stop.set()  # llama.cpp stops at its next token; the worker is waited for, never left in C++ at exit
+            worker.join(timeout=self.time_limit_seconds)
 
 
-def _deltas(chunks: queue.Queue[Any], deadline: float, stats: GenerationStats) -> Iterator[str]:
-    """Text deltas from the server's stream chunks until it ends (errors raised, the time limit kept; the
-    server's timings recorded in ``stats``)."""
+def _deltas(chunks: queue.Queue[Any], silence_limit: float, stats: GenerationStats) -> Iterator[str]:
+    """Text deltas from the server's stream chunks until it ends (errors raised; ``silence_limit`` seconds
+    without a chunk is a failure; the server's timings recorded in ``stats``). Decoding itself is bounded
+    by the server (``t_max_predict_ms``)."""
     while True:
         try:
-            chunk = chunks.get(timeout=max(0.1, deadline - time.monotonic()))
+            chunk = chunks.get(timeout=silence_limit)
         except queue.Empty as exc:
-            raise GenerationError("llama.cpp did not answer within the time limit") from exc
+            raise GenerationError(f"llama.cpp gave nothing for {silence_limit:.0f} s") from exc
         if chunk is _END:
             return
         if isinstance(chunk, Exception):

@@ -169,6 +169,8 @@ class Components:
     def close(self) -> None:
         if "core" in self.__dict__:
             self.core.close()
+        if isinstance(self.__dict__.get("generator"), LocalChatModel):
+            self.generator.close()
         if "store" in self.__dict__:
             self.store.close()
         if "db" in self.__dict__:

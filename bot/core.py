@@ -22,7 +22,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from bot.metrics import Metrics
-from rag.chat import Answer, ChatService
+from rag.chat import Answer, ChatService, final_answer
 from rag.generator import GeneratorBusy
 from rag.indexer import RefreshReport
 from storage.conversations import ConversationKey, ConversationStore
@@ -101,12 +101,7 @@ class BotCore:
         return Gate.OK
 
     def answer(self, key: ConversationKey, text: str) -> Answer:
-        answer: Answer | None = None
-        for item in self.stream(key, text):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(key, text))
 
     def stream(self, key: ConversationKey, text: str) -> Iterator[str | Answer]:
         """Text deltas of the answer as they are generated, then the ``Answer`` (counted in the metrics)."""

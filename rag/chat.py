@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
@@ -43,6 +43,17 @@ class Answer:
     standalone_question: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     message_id: int | None = None
+
+
+def final_answer(items: Iterable[str | Answer]) -> Answer:
+    """The ``Answer`` that ends a stream of text deltas (the deltas are consumed)."""
+    answer: Answer | None = None
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    if answer is None:
+        raise RuntimeError("the answer stream ended without an Answer")
+    return answer
 
 
 @dataclass(frozen=True)
@@ -87,12 +98,7 @@ class ChatService:
         self.second_pass = SecondPass(model, chat_policy.max_new_tokens)
 
     def answer(self, key: ConversationKey, user_text: str) -> Answer:
-        result: Answer | None = None
-        for item in self.stream(key, user_text):
-            if isinstance(item, Answer):
-                result = item
-        assert result is not None
-        return result
+        return final_answer(self.stream(key, user_text))
 
     def stream(self, key: ConversationKey, user_text: str) -> Iterator[str | Answer]:
         """Yield text deltas as they are generated, then the final ``Answer`` (stored in the history).

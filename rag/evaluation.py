@@ -56,11 +56,8 @@ def retrieved_records(hits: list[Retrieved]) -> list[dict[str, Any]]:
 
 
 def _last_answer(chat: ChatService, key: ConversationKey, turns: list[str]) -> Answer:
-    answer: Answer | None = None
-    for turn in turns:
-        answer = chat.answer(key, turn)
-    assert answer is not None
-    return answer
+    """Every turn asked in order; the answer to the last one."""
+    return [chat.answer(key, turn) for turn in turns][-1]
 
 
 def answer_records(chat: ChatService, questions: list[dict[str, Any]], run_id: str) -> Iterator[dict[str, Any]]:

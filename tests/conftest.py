@@ -106,3 +106,23 @@ def bot_components(site, tmp_path: Path, models_dir: Path, minilm: Embedder, smo
     yield make
     for components in made:
         components.close()
+
+
+@pytest.fixture(scope="module")
+def emulator():  # type: ignore[no-untyped-def]
+    """The npm Telegram Bot API emulator on a free loopback port (one per test module)."""
+    from tests.telegram_emulator import Emulator
+
+    e = Emulator()
+    yield e
+    e.close()
+
+
+@pytest.fixture
+def fake():  # type: ignore[no-untyped-def]
+    """A fake Slack Web API (and Socket Mode websocket) on a free loopback port."""
+    from tests.fake_slack import FakeSlack
+
+    f = FakeSlack()
+    yield f
+    f.close()

@@ -9,38 +9,22 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import update
 
 from bot import texts
 from storage.conversations import ConversationKey, ConversationStore
 from storage.db import Database
 from storage.models import Conversation
-from tests.fake_slack import FakeSlack, signed
-from tests.telegram_emulator import CompatProxy, Emulator, User, free_port
+from tests.fake_slack import signed
+from tests.telegram_emulator import CompatProxy, User, free_port
 from tests.test_slack import event_payload, mention
 
 QUESTION = "¿La tarjeta sirve fuera de Colombia?"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    e = Emulator()
-    yield e
-    e.close()
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    yield f
-    f.close()
 
 
 def test_one_process_serves_telegram_and_slack(emulator, fake, site, tmp_path: Path, models_dir: Path) -> None:

@@ -115,13 +115,6 @@ def message(text: str, *, user: str = "UANA0001", channel: str = "C0001", channe
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    yield f
-    f.close()
-
-
-@pytest.fixture
 def slack(bot_components: Callable[..., Components], fake: FakeSlack) -> Iterator[Callable[..., RunningSlackApp]]:
     apps: list[RunningSlackApp] = []
 

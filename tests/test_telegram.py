@@ -37,13 +37,6 @@ ADMIN = 4242
 _tokens = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    e = Emulator()
-    yield e
-    e.close()
-
-
 class RunningBot:
     """The real Application started on its own event loop thread, as `tuyabot serve telegram` runs it."""
 

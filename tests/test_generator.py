@@ -9,14 +9,6 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from rag.generator import GeneratorBusy, TransformersChatModel
-from tests.conftest import local_model
-
-
-@pytest.fixture(scope="module")
-def smollm(models_dir) -> TransformersChatModel:  # type: ignore[no-untyped-def]
-    """SmolLM2 through transformers, whatever backend ``auto`` picks on this CPU."""
-    return local_model(models_dir, "smollm2-135m-instruct", llm_backend="transformers")
-
 
 QUOTE = [
     ("system", "Responde copiando la frase del texto."),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -10,6 +12,8 @@ from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field
+
+from rag.draft import looping
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -43,3 +47,35 @@ class ScriptedChatModel(BaseChatModel):
 def no_model() -> ScriptedChatModel:
     """A model that fails the test if the pipeline calls it."""
     return ScriptedChatModel(fail_with=AssertionError("the model must not be called"))
+
+
+VOCABULARY = ("la", "tarjeta", "oro", "tiene", "puntos", "compra", "cada", "beneficio", "avance", "efectivo", "correo",
+              "aplicación", "cliente", "pago", "cuota", "manejo", "tasa", "anual", "comercio", "mundo", "viaje",
+              "seguro", "plazo", "saldo", "extracto", "oficina", "línea", "atención", "horario", "canal", "débito",
+              "banco", "aliado", "descuento", "regalo", "evento", "familia", "hogar", "crédito", "monto")
+
+
+def unrepeated_text(paragraphs: int, sentences: int, markup: Sequence[str], *, piece_chars: int,
+                    numbered: bool = False, vocabulary: Sequence[str] = VOCABULARY) -> str:
+    """A long answer that never looks like a loop to the pipeline when streamed in pieces of ``piece_chars``
+    (the first seed whose text passes the loop check at every piece): sentences of random words, each carrying
+    one of ``markup`` in turn (each "{w}" in it becomes a random word), paragraphs numbered "1. ", "2. "... when
+    asked. No figure of two or more digits (the pages hold none of them)."""
+    for seed in range(100):
+        text = _random_text(random.Random(seed), vocabulary, paragraphs, sentences, markup, numbered)
+        if not any(looping(text[:end]) for end in range(piece_chars, len(text) + piece_chars, piece_chars)):
+            return text
+    raise AssertionError("no seed gives a text the loop check lets through")
+
+
+def _random_text(rng: random.Random, vocabulary: Sequence[str], paragraphs: int, sentences: int,
+                 markup: Sequence[str], numbered: bool) -> str:
+    out = []
+    for p in range(paragraphs):
+        said = []
+        for s in range(sentences):
+            tag = re.sub(r"\{w\}", lambda _: rng.choice(vocabulary), markup[(p * sentences + s) % len(markup)])
+            words = [rng.choice(vocabulary) for _ in range(9)]
+            said.append(f"{' '.join(words[:4])} {tag} {' '.join(words[4:])}.".capitalize())
+        out.append((f"{p + 1}. " if numbered else "") + " ".join(said))
+    return "\n\n".join(out)

@@ -27,6 +27,7 @@ from bot.slack.blocks import MAX_BLOCKS, SECTION_LIMIT
 from storage.conversations import ConversationKey
 from tests import fixture_site
 from tests.chat_server import ChatServer
+from tests.doubles import unrepeated_text
 from tests.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, SlackCall, signed
 from tests.telegram_emulator import free_port
 from tuyabot.components import Components
@@ -213,9 +214,13 @@ def test_page_and_model_text_is_escaped_and_long_answers_fit_block_kit(slack, bo
         "<p>Los avisos de la Tarjeta Oro llegan por correo y por la aplicación.</p>"))
     s.routes["/sitemap.xml"] = fixture_site.Route(fixture_site.sitemap(["/", "/tarjeta", "/credito", "/ahorro",
                                                                         "/avisos"]), "application/xml", etag=False)
-    paragraph = ("Los avisos de la Tarjeta Oro llegan por correo <!channel> y <https://evil.example|haz clic> & más. "
-                 * 25).strip()
-    long_text = "\n\n".join([paragraph] * 8)
+    about_notices = ("avisos", "llegan", "correo", "aplicación", "novedades", "mensaje", "noticia", "envío", "semana",
+                     "recordatorio", "alerta", "buzón", "notificación", "revisa", "recibe", "lectura", "resumen",
+                     "boletín", "entrega", "aviso", "consulta", "remitente", "asunto", "bandeja", "carta", "nota",
+                     "comunicado", "anuncio", "circular", "respuesta", "lista", "registro", "historial", "copia",
+                     "firma", "sobre", "sello", "destinatario", "envíos", "reenvío")  # /avisos' subject: it is cited
+    long_text = unrepeated_text(8, 25, ["<!channel>", "<https://{w}.evil.{w}.example|haz {w}>", "& {w}"],
+                                piece_chars=80, vocabulary=about_notices)
     server = ChatServer([long_text[i:i + 80] for i in range(0, len(long_text), 80)])
     try:
         components = bot_components(llm_backend="openai", llm_base_url=server.url, llm_model="scripted")

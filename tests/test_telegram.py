@@ -30,6 +30,7 @@ from storage.conversations import ConversationKey
 from storage.models import Message
 from tests import fixture_site
 from tests.chat_server import ChatServer
+from tests.doubles import unrepeated_text
 from tests.telegram_emulator import BOT_ID, Call, CompatProxy, Emulator, User, free_port, visible_text
 from tuyabot.components import Components
 
@@ -174,9 +175,8 @@ def test_in_groups_only_mentions_and_replies_to_the_bot_are_answered(telegram) -
 
 
 def test_a_long_answer_is_split_into_valid_html_parts(telegram, bot_components) -> None:
-    paragraph = ("La Tarjeta Oro tiene <beneficios> & puntos en cada compra; la tasa efectiva anual es 28,11111%. "
-                 * 12).strip()
-    long_text = "\n\n".join(f"{i}. {paragraph}" for i in range(1, 8))
+    long_text = unrepeated_text(7, 12, ["<beneficios> & puntos", "28,11111%", "<{w}>", "& {w}"],
+                                piece_chars=50, numbered=True)
     assert len(long_text) > 4096 * 1.5
     server = ChatServer([long_text[i:i + 50] for i in range(0, len(long_text), 50)])
     try:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.hardware import native_bf16
+
 log = logging.getLogger(__name__)
 
 
@@ -26,12 +28,7 @@ def pick_dtype(device: str, configured: str = "auto") -> str:
         return configured
     if device.startswith("cuda"):
         return "bfloat16"
-    import torch
-
-    native_bf16 = any(
-        getattr(torch.cpu, probe, lambda: False)() for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    )
-    return "bfloat16" if native_bf16 else "float32"
+    return "bfloat16" if native_bf16() else "float32"
 
 
 class Embedder:

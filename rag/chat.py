@@ -90,7 +90,6 @@ class ChatService:
     def __init__(self, retriever: HybridRetriever, model: BaseChatModel, conversations: ConversationStore,
                  chat_policy: ChatPolicy) -> None:
         self.retriever = retriever
-        self.model = model
         self.conversations = conversations
         self.policy = chat_policy
         self.rewriter = Rewriter(model, chat_policy.rewrite_max_new_tokens)

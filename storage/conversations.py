@@ -50,7 +50,17 @@ class ConversationStore:
 
     def add_message(self, key: ConversationKey, role: str, content: str, *, status: str | None = None,
                     standalone_question: str | None = None, sources: list[str] | None = None) -> int:
-        """Append a message (masked) and return its id."""
+        """Append a message (masked) and return its id.
+
+        Two processes may create the same user's conversation at once (replicas on one database): the loser's
+        insert fails on the unique key, and its second attempt finds the winner's conversation."""
+        try:
+            return self._add_message(key, role, content, status, standalone_question, sources)
+        except IntegrityError:
+            return self._add_message(key, role, content, status, standalone_question, sources)
+
+    def _add_message(self, key: ConversationKey, role: str, content: str, status: str | None,
+                     standalone_question: str | None, sources: list[str] | None) -> int:
         now = datetime.now(UTC)
         with self.db.session() as s:
             conv = self._find(s, key)

@@ -12,6 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from rag import model_fetch
 from rag.embedder import Embedder
 from tests import fixture_site
+from tests.postgres_server import PostgresServer, PostgresUnavailable
 from tests.site_server import Site, start
 from tuyabot.components import Components
 from tuyabot.settings import Settings
@@ -108,6 +109,28 @@ def bot_components(site, tmp_path: Path, models_dir: Path, minilm: Embedder, smo
     yield make
     for components in made:
         components.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster on loopback; skipped where PostgreSQL is not installed, unless
+    TUYABOT_TEST_POSTGRES=required (as in .ci/run), where that is a failure."""
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as exc:
+        if os.environ.get("TUYABOT_TEST_POSTGRES") == "required":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file, then a new database on the test PostgreSQL cluster."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    return request.getfixturevalue("postgres").database()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Index and refresh over real HTTP, real local Qdrant, real SQLite and a real small embedder."""
+"""Index and refresh over real HTTP, real local Qdrant and a real small embedder, with the page registry and the
+embedding cache on real SQLite and on real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,12 +7,23 @@ import threading
 
 import pytest
 
+from rag.embedder import Embedder
 from rag.indexer import RefreshError
 from storage.page_registry import PageRegistry
 from tests import fixture_site
+from tests.conftest import make_settings
 from tuyabot.components import Components
 
 C = fixture_site.CANONICAL
+
+
+@pytest.fixture
+def kb(tmp_path, models_dir, minilm: Embedder, database_url: str):  # type: ignore[no-untyped-def]
+    """The knowledge base of conftest, on each database."""
+    base = Components(make_settings(tmp_path / "data", models_dir, database_url=database_url), progress=False)
+    base.__dict__["embedder"] = minilm
+    yield base
+    base.close()
 
 
 def texts(kb: Components) -> list[str]:

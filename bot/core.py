@@ -21,14 +21,15 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from bot.in_flight import InFlight
 from bot.metrics import Metrics
 from rag.chat import Answer, ChatService, final_answer
 from rag.generator import GeneratorBusy
-from rag.indexer import RefreshReport
+from rag.indexer import RefreshError, RefreshReport
 from storage.conversations import ConversationKey, ConversationStore
 
-__all__ = ["Answer", "BotCore", "ConversationKey", "Gate", "GeneratorBusy", "Metrics", "RateLimit", "RefreshReport",
-           "RefreshRun", "RefreshStart", "RefreshTicket"]
+__all__ = ["Answer", "BotCore", "ConversationKey", "Gate", "GeneratorBusy", "Metrics", "RateLimit", "RefreshOutcome",
+           "RefreshReport", "RefreshRun", "RefreshStart", "RefreshTicket"]
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,19 @@ class RefreshRun:
 
 
 @dataclass(frozen=True)
+class RefreshOutcome:
+    """How a finished refresh ended: its report, or the error that stopped it (the previous index stays)."""
+
+    run: RefreshRun
+    finished_at: datetime
+    report: RefreshReport | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class RefreshTicket:
     """The outcome of a refresh request; ``report`` resolves when a started refresh ends; ``running`` is the
-    refresh already under way when this one was told it is busy."""
+    refresh this request started, or the one already under way when it was told it is busy."""
 
     start: RefreshStart
     report: Future[RefreshReport] | None = None
@@ -83,10 +94,12 @@ class BotCore:
         self.run_refresh = refresh
         self.max_message_chars = max_message_chars
         self.metrics = metrics or Metrics()
+        self.in_flight = InFlight()
         self._rate = parse(rate_limit.rate)
         self._limiter = MovingWindowRateLimiter(storage_from_string(rate_limit.storage_uri))
         self._refresh_lock = threading.Lock()
         self._refresh_running: RefreshRun | None = None
+        self._refresh_last: RefreshOutcome | None = None
         self._refresh_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh")
 
     # -- questions -------------------------------------------------------------------------------
@@ -159,35 +172,49 @@ class BotCore:
             self.metrics.refreshes.labels("refused").inc()
             log.warning("refresh refused for %s user %s (not an admin)", platform, user_id)
             return RefreshTicket(RefreshStart.REFUSED)
+        run = RefreshRun(platform, user_id, datetime.now(UTC))
         with self._refresh_lock:
             running = self._refresh_running
             if running is None:
-                self._refresh_running = RefreshRun(platform, user_id, datetime.now(UTC))
+                self._refresh_running = run
         if running is not None:
             audit(platform, user_id, "refresh", "busy")
             self.metrics.refreshes.labels("busy").inc()
             return RefreshTicket(RefreshStart.BUSY, running=running)
         audit(platform, user_id, "refresh", "started")
-        future = self._refresh_pool.submit(self._refresh, platform, user_id)
+        future = self._refresh_pool.submit(self._refresh, run)
         if on_done:
             future.add_done_callback(on_done)
-        return RefreshTicket(RefreshStart.STARTED, future)
+        return RefreshTicket(RefreshStart.STARTED, future, running=run)
 
-    def _refresh(self, platform: str, user_id: str) -> RefreshReport:
-        audit = self.conversations.audit
+    def refresh_state(self) -> tuple[RefreshRun | None, RefreshOutcome | None]:
+        """The refresh running now (if any) and how the last one ended (if any)."""
+        with self._refresh_lock:
+            return self._refresh_running, self._refresh_last
+
+    def _refresh(self, run: RefreshRun) -> RefreshReport:
+        outcome = RefreshOutcome(run, run.started_at, error="interrupted")
         try:
             report = self.run_refresh()
+            outcome = RefreshOutcome(run, datetime.now(UTC), report=report)
         except Exception as exc:
-            audit(platform, user_id, "refresh", "failed", str(exc)[:500])
-            self.metrics.refreshes.labels("failed").inc()
-            log.exception("refresh requested by %s user %s failed", platform, user_id)
+            outcome = RefreshOutcome(run, datetime.now(UTC), error=str(exc)[:500] or type(exc).__name__)
+            log.error("refresh requested by %s user %s failed: %s", run.platform, run.user_id, outcome.error,
+                      exc_info=not isinstance(exc, RefreshError))  # an expected failure is one line
             raise
         finally:
-            with self._refresh_lock:
-                self._refresh_running = None
-        audit(platform, user_id, "refresh", "done", str(report.counts()))
-        self.metrics.refreshes.labels("done").inc()
+            try:
+                self._record_refresh(outcome)
+            finally:
+                with self._refresh_lock:
+                    self._refresh_running, self._refresh_last = None, outcome
         return report
+
+    def _record_refresh(self, outcome: RefreshOutcome) -> None:
+        status = "done" if outcome.report else "failed"
+        detail = str(outcome.report.counts()) if outcome.report else outcome.error or ""
+        self.conversations.audit(outcome.run.platform, outcome.run.user_id, "refresh", status, detail)
+        self.metrics.refreshes.labels(status).inc()
 
     def close(self) -> None:
         self._refresh_pool.shutdown(wait=True, cancel_futures=True)

@@ -37,6 +37,10 @@ class IndexNotBuilt(RuntimeError):
     """Nothing has been indexed yet."""
 
 
+class StoreInUse(RuntimeError):
+    """The local index folder is open in another process (local mode allows one process per path)."""
+
+
 class VectorStore:
     def __init__(self, alias: str, *, path: Path | None = None, url: str | None = None,
                  api_key: str | None = None) -> None:
@@ -48,7 +52,14 @@ class VectorStore:
             if path is None:
                 raise ValueError("either a Qdrant path (local mode) or a Qdrant URL is needed")
             path.mkdir(parents=True, exist_ok=True)
-            self.client = QdrantClient(path=str(path))
+            try:
+                self.client = QdrantClient(path=str(path))
+            except RuntimeError as exc:
+                if "already accessed" not in str(exc):
+                    raise
+                raise StoreInUse(f"the index at {path} is open in another process (a running `tuyabot serve`?): "
+                                 "stop that process, or use `tuyabot refresh`, which goes through the running "
+                                 "service; for several processes use a Qdrant server (QDRANT_URL)") from None
             self.location = str(path)
 
     # -- writing a new version -------------------------------------------------------------------

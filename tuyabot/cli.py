@@ -14,6 +14,7 @@ import typer
 
 from bot.platforms import PLATFORMS
 from rag import model_fetch
+from tuyabot.logs import configure_logging
 from tuyabot.settings import Settings, get_settings
 
 
@@ -21,9 +22,9 @@ def _known_errors() -> tuple[type[Exception], ...]:
     """Errors a user can act on (printed as one line); evaluated only when an exception is raised."""
     from rag.generator import GenerationError, GeneratorBusy
     from rag.model_fetch import ModelNotAvailable
-    from storage.vector_store import IndexNotBuilt
+    from storage.vector_store import IndexNotBuilt, StoreInUse
 
-    return (IndexNotBuilt, ModelNotAvailable, GenerationError, GeneratorBusy)
+    return (IndexNotBuilt, ModelNotAvailable, GenerationError, GeneratorBusy, StoreInUse)
 
 app = typer.Typer(help="TuyaBot: answers TUYA customers from tuya.com.co.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -31,35 +32,9 @@ models_app = typer.Typer(help="Offline models carried by PyPI packages.", no_arg
 app.add_typer(models_app, name="models")
 
 
-class RedactSecrets(logging.Filter):
-    """Replaces every configured secret (tokens, API keys) in log lines and tracebacks with ***."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 4]
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg, record.args = self.redact(record.getMessage()), ()
-            if record.exc_info or record.exc_text:
-                record.exc_text = self.redact(record.exc_text or logging.Formatter().formatException(record.exc_info))
-        return True
-
-
 def _settings() -> Settings:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "sentence_transformers", "transformers", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    redact = RedactSecrets(settings.secrets())
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    configure_logging(settings)
     return settings
 
 
@@ -122,12 +97,10 @@ def _print_report(report, as_json: bool) -> None:  # type: ignore[no-untyped-def
         typer.echo(f"{key}: {value}")
 
 
-def _run_index(url: str | None, as_json: bool, refresh: bool) -> None:
+def _run_index(settings: Settings, url: str | None, as_json: bool, refresh: bool) -> None:
     from rag.indexer import RefreshError
     from rag.model_fetch import ModelNotAvailable
     from scraper.crawler import InvalidBaseURL
-
-    settings = _settings()
     kb = _components(settings)
     base = url or settings.crawl_base_url
     try:
@@ -145,7 +118,7 @@ def index(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Crawl the site and build the index."""
-    _run_index(url, as_json, refresh=False)
+    _run_index(_settings(), url, as_json, refresh=False)
 
 
 @app.command()
@@ -153,8 +126,25 @@ def refresh(
     url: Annotated[str | None, typer.Option("--url", help="Site to crawl (default CRAWL_BASE_URL).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Re-crawl and apply the changes: added, changed, removed, kept after error, unchanged."""
-    _run_index(url, as_json, refresh=True)
+    """Re-crawl and apply the changes: added, changed, removed, kept after error, unchanged. While `tuyabot serve`
+    runs, the refresh runs in the service (through its admin endpoint, with ADMIN_TOKEN)."""
+    from rag.indexer import RefreshReport
+    from tuyabot.admin_client import ServiceRefreshError, refresh_through_service, running_service
+
+    settings = _settings()
+    service = running_service(settings)
+    if service is None:
+        _run_index(settings, url, as_json, refresh=True)
+        return
+    if url and url != settings.crawl_base_url:
+        raise _fail(f"a TuyaBot service is running ({service}); it refreshes CRAWL_BASE_URL, and --url applies "
+                    "only when no service runs")
+    typer.echo(f"refreshing through the running service ({service})…", err=True)
+    try:
+        report = refresh_through_service(settings, service)
+    except ServiceRefreshError as exc:
+        raise _fail(str(exc)) from exc
+    _print_report(RefreshReport(**report), as_json)
 
 
 @app.command()
@@ -441,5 +431,14 @@ def _backend_line(components) -> str:  # type: ignore[no-untyped-def]
         return f"LLM: {exc}"
 
 
+def main() -> None:
+    """The console script: the commands, with any error a user can act on printed as one line (exit 1)."""
+    try:
+        app()
+    except _known_errors() as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    main()

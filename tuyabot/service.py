@@ -3,8 +3,9 @@ sharing one core (one model, one vector store, one database, one refresh coordin
 
 Start-up order: the admin endpoints first (``/healthz`` answers at once, ``/readyz`` says 503 until the
 model is loaded), then the models load in a worker thread, then the platforms start taking updates and
-the scheduled jobs (refresh, retention sweep) begin. Cancelling ``run`` (SIGINT/SIGTERM) stops the
-platforms cleanly and closes the admin endpoints.
+the scheduled jobs (refresh, retention sweep) begin. Cancelling ``run`` (SIGINT/SIGTERM) makes every
+platform stop taking messages, lets answers in progress finish for SHUTDOWN_GRACE_SECONDS (the users of
+those still running then are told to ask again), and closes the admin endpoints.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
-from sqlalchemy import text
-
+from tuyabot.admin_http import AdminEndpoints
 from tuyabot.components import Components
 from tuyabot.settings import interval_seconds
 
@@ -26,19 +25,20 @@ log = logging.getLogger(__name__)
 
 class Service:
     def __init__(self, components: Components, platforms: list[tuple[Any, Any]]) -> None:
-        """``platforms``: (module, built app) pairs, each module with ``async serve(app, settings)``."""
+        """``platforms``: (module, built app) pairs, each module with ``async serve(app, settings, in_flight)``."""
         self.components = components
         self.settings = components.settings
         self.platforms = platforms
         self.loaded = False
 
     async def run(self) -> None:
-        admin = await self._start_admin()
+        admin = await AdminEndpoints(self.components, lambda: self.loaded).start()
         try:
             await asyncio.to_thread(self.components.warm_up)
             self.loaded = True
             log.info("models loaded: ready")
-            await asyncio.gather(*(module.serve(app, self.settings) for module, app in self.platforms),
+            in_flight = self.components.core.in_flight
+            await asyncio.gather(*(module.serve(app, self.settings, in_flight) for module, app in self.platforms),
                                  *self._scheduled_jobs())
         finally:
             if admin is not None:
@@ -62,48 +62,6 @@ class Service:
             return
         with contextlib.suppress(Exception):  # failures are logged, audited and counted by the core
             log.info("scheduled refresh: %s", ticket.report.result().counts())
-
-    # -- admin endpoints ---------------------------------------------------------------------------
-    async def _start_admin(self) -> web.AppRunner | None:
-        if not self.settings.admin_http_port:
-            return None
-        app = web.Application()
-        app.router.add_get("/healthz", self._healthz)
-        app.router.add_get("/readyz", self._readyz)
-        app.router.add_get("/metrics", self._metrics)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, self.settings.admin_http_host, self.settings.admin_http_port).start()
-        log.info("admin endpoints on http://%s:%s (/healthz /readyz /metrics)", self.settings.admin_http_host,
-                 self.settings.admin_http_port)
-        return runner
-
-    async def _healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "up"})
-
-    async def _readyz(self, request: web.Request) -> web.Response:
-        checks = {"model": "loaded" if self.loaded else "loading"}
-        checks.update(await asyncio.to_thread(self._store_checks))
-        ready = all(value in ("loaded", "ok") for value in checks.values())
-        return web.json_response({"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503)
-
-    def _store_checks(self) -> dict[str, str]:
-        checks = {}
-        try:
-            checks["index"] = "ok" if self.components.store.live_collection() else "empty"
-        except Exception as exc:
-            checks["index"] = f"unreachable: {type(exc).__name__}"
-        try:
-            with self.components.db.session() as session:
-                session.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"unreachable: {type(exc).__name__}"
-        return checks
-
-    async def _metrics(self, request: web.Request) -> web.Response:
-        body = self.components.core.metrics.exposition()
-        return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 
 async def every(seconds: float, name: str, job: Callable[[], Any]) -> None:

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     tuyabot_models_dir: Path | None = None
     tuyabot_shared_dir: Path = Path("../shared")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     qdrant_path: Path | None = None
     qdrant_url: str | None = None
@@ -87,6 +88,8 @@ class Settings(BaseSettings):
 
     admin_http_host: str = "127.0.0.1"
     admin_http_port: int = Field(default=9464, ge=0, le=65535)
+    admin_token: SecretStr | None = None
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     refresh_interval: str = ""
     retention_sweep_interval: str = "1h"
 
@@ -133,7 +136,7 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every configured secret value (for log redaction)."""
         values = [self.qdrant_api_key, self.llm_api_key, self.telegram_bot_token, self.telegram_webhook_secret,
-                  self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+                  self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.admin_token]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     @property

@@ -2,8 +2,9 @@
 and one entry here; the command line needs no edit.
 
 Each platform module exposes ``build(core, settings)`` (checks the platform's settings and wires its
-handlers, raising ``PlatformSetupError`` with what to set) and ``async serve(app, settings)`` (runs until
-cancelled, then stops cleanly). Modules load only when their platform is used.
+handlers, raising ``PlatformSetupError`` with what to set) and ``async serve(app, settings, in_flight)``
+(runs until cancelled, then stops taking messages, drains ``in_flight`` and closes). Modules load only
+when their platform is used.
 """
 
 from __future__ import annotations

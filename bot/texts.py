@@ -19,6 +19,8 @@ TOO_LONG = "Tu mensaje es muy largo (máximo {limit} caracteres). ¿Puedes escri
 RATE_LIMITED = "Espera un momento, por favor: recibí varios mensajes seguidos. Intenta de nuevo en unos segundos."
 BUSY = "En este momento estoy atendiendo muchas consultas. Intenta de nuevo en un minuto, por favor."
 ERROR = "Lo siento, tuve un problema al responder. Intenta de nuevo en un momento."
+SHUTTING_DOWN = ("Lo siento, me estoy reiniciando y no alcancé a responderte. Vuelve a escribirme tu pregunta en "
+                 "un minuto, por favor.")
 RESET_DONE = "Listo, empecemos de nuevo. ¿En qué te ayudo?"
 FORGET_CONFIRM = ("¿Quieres que borre todos tus datos guardados (conversaciones y opiniones)? "
                   "Esta acción no se puede deshacer.")

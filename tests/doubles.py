@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ class ScriptedChatModel(BaseChatModel):
     prompts: list[str] = Field(default_factory=list)
     max_tokens_seen: list[int | None] = Field(default_factory=list)
     fail_with: Any = None
+    piece_seconds: float = 0.0  # a slow model: each piece takes this long
 
     @property
     def _llm_type(self) -> str:
@@ -37,6 +39,7 @@ class ScriptedChatModel(BaseChatModel):
         self.prompts.append(str(messages[-1].content))
         self.max_tokens_seen.append(kwargs.get("max_tokens"))
         for piece in self.pieces or [self.reply]:
+            time.sleep(self.piece_seconds)
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,

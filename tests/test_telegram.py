@@ -30,8 +30,8 @@ from storage.conversations import ConversationKey
 from storage.models import Message
 from tests import fixture_site
 from tests.chat_server import ChatServer
-from tests.doubles import unrepeated_text
-from tests.telegram_emulator import BOT_ID, Call, CompatProxy, Emulator, User, free_port, visible_text
+from tests.doubles import ScriptedChatModel, unrepeated_text
+from tests.telegram_emulator import BOT_ID, BOT_USERNAME, Call, CompatProxy, Emulator, User, free_port, visible_text
 from tuyabot.components import Components
 
 ADMIN = 4242
@@ -63,7 +63,8 @@ class RunningBot:
         return User(self.emulator, self.token, user_id, **kwargs)
 
     def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(stop(self.app), self.loop).result(30)
+        core = self.app.bot_data["core"]
+        asyncio.run_coroutine_threadsafe(stop(self.app, core.in_flight, 5), self.loop).result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.core.close()
@@ -340,3 +341,47 @@ def test_tuyabot_serve_telegram_runs_the_bot_and_never_logs_the_token(emulator, 
         proxy.close()
     assert process.returncode == 0, logs[-2000:]
     assert "getUpdates" in logs and "SECRET" not in logs  # DEBUG logs every request URL, token masked
+
+
+def test_a_shutdown_tells_users_whose_answers_are_in_progress_to_ask_again(bot_components, emulator) -> None:
+    text = unrepeated_text(2, 4, ["{w}"], piece_chars=6)
+    slow = ScriptedChatModel(pieces=[text[i:i + 6] for i in range(0, len(text), 6)], piece_seconds=0.3)
+    bot = RunningBot(bot_components(slow), emulator, webhook=False)
+    try:
+        bot.user(103).send(QUESTION)
+        bot.proxy.wait_for(lambda _: bool(slow.prompts), 60)  # the model is generating
+        drained = asyncio.run_coroutine_threadsafe(bot.core.in_flight.drain(0.5), bot.loop)
+        assert drained.result(30) == 1  # cancelled after the grace period
+        bot.wait_text(103, "me estoy reiniciando")
+        key = ConversationKey("telegram", "103", "103")
+        assert all(turn.role != "assistant" for turn in bot.components.conversations.history(key))
+        bot.user(104).send(QUESTION)  # arriving while the service stops: told at once, never half-answered
+        bot.wait_text(104, "me estoy reiniciando")
+        assert len(slow.prompts) == 1
+    finally:
+        bot.close()
+
+
+def test_channel_posts_are_ignored_and_forged_buttons_never_reach_the_database(bot_components, emulator,
+                                                                               caplog) -> None:
+    bot = RunningBot(bot_components(), emulator, webhook=True)
+    try:
+        handle = f"@{BOT_USERNAME}"
+        channel = {"id": -100777, "type": "channel", "title": "Canal de TUYA"}
+        post = {"update_id": 900001, "channel_post": {
+            "message_id": 5, "date": int(time.time()), "chat": channel, "sender_chat": channel,
+            "text": f"{handle} {QUESTION}", "entities": [{"type": "mention", "offset": 0, "length": len(handle)}]}}
+        assert bot.webhook is not None
+        httpx.post(bot.webhook.url, json=post, timeout=10,
+                   headers={"X-Telegram-Bot-Api-Secret-Token": bot.webhook.secret}).raise_for_status()
+        ana = bot.user(106)
+        for data in ("fb:-1:" + "9" * 30, "fb:+1:123456789"):
+            ana.press(data, message_id=1)
+        bot.proxy.wait_for(lambda _: len(bot.proxy.calls("answerCallbackQuery")) == 2, 30)
+        assert {c.params.get("text") for c in bot.proxy.calls("answerCallbackQuery")} == {texts.FEEDBACK_GONE}
+        ana.send(QUESTION)  # handled after the channel post: when it is answered, the post was too
+        bot.wait_answers(106)
+        assert not bot.sent(-100777)
+        assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
+    finally:
+        bot.close()

@@ -18,10 +18,12 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import texts
+from bot import request_context, texts
 from bot.core import BotCore, ConversationKey, Gate, GeneratorBusy, RefreshStart
+from bot.in_flight import InFlight
 from bot.platforms import PlatformSetupError
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, answer_messages, escape
+from bot.streaming import final_in_thread
 from tuyabot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,12 +56,22 @@ def build_app(core: BotCore, settings: Settings) -> AsyncApp:
                                                                               base_url=settings.slack_api_url),
                    request_verification_enabled=signing is not None)
     listeners = Listeners(core, SlackConfig(settings.slack_admins, settings.slack_thread_followups_without_mention))
+    app.use(tag_request)  # after bolt's own middleware: only signed requests get here
     app.event("app_mention")(listeners.mention)
     app.event("message")(listeners.message)
     app.action(re.compile(f"^({FEEDBACK_UP}|{FEEDBACK_DOWN})$"))(listeners.feedback)
     app.command(REFRESH_COMMAND)(ack=listeners.refresh_ack, lazy=[listeners.refresh_run])
     app.error(listeners.error)
     return app
+
+
+async def tag_request(body: dict[str, Any], next: Any) -> None:
+    """Mark what this request's handling logs with its request id (slack:channel:event)."""
+    event, channel = body.get("event"), body.get("channel")
+    channel = (event.get("channel") if isinstance(event, dict) else None) or \
+        (channel.get("id") if isinstance(channel, dict) else channel) or body.get("channel_id")
+    request_context.set_request(PLATFORM, channel, body.get("event_id") or body.get("trigger_id"))
+    await next()
 
 
 class Listeners:
@@ -101,9 +113,19 @@ class Listeners:
         return first
 
     async def _answer(self, event: dict[str, Any], client: AsyncWebClient, *, thread_ts: str | None) -> None:
-        channel, user = event["channel"], event.get("user", "")
+        channel = event["channel"]
         text = MENTION.sub("", event.get("text") or "").strip()
         chat_id = f"{channel}:{thread_ts}" if thread_ts else channel
+        if self.core.in_flight.stopping:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.SHUTTING_DOWN)
+            return
+        async with self.core.in_flight.track(lambda: client.chat_postMessage(channel=channel, thread_ts=thread_ts,
+                                                                             text=texts.SHUTTING_DOWN)):
+            await self._reply(event, client, text, chat_id, thread_ts)
+
+    async def _reply(self, event: dict[str, Any], client: AsyncWebClient, text: str, chat_id: str,
+                     thread_ts: str | None) -> None:
+        channel, user = event["channel"], event.get("user", "")
         try:
             gate = self.core.gate(PLATFORM, user, text)
             if gate is not Gate.OK:
@@ -111,7 +133,7 @@ class Listeners:
                                               text=texts.gate_reply(gate, self.core.max_message_chars))
                 return
             await client.reactions_add(channel=channel, name="eyes", timestamp=event["ts"])
-            answer = await asyncio.to_thread(self.core.answer, ConversationKey(PLATFORM, chat_id, user), text)
+            answer = await final_in_thread(self.core.stream(ConversationKey(PLATFORM, chat_id, user), text))
             feedback = f"{answer.message_id}|{chat_id}" if self.core.wants_feedback(answer) else None
             for message in answer_messages(answer.text, [(s.url, s.title) for s in answer.sources], texts.SOURCES,
                                            feedback):
@@ -194,20 +216,20 @@ async def start_socket(app: AsyncApp, settings: Settings) -> AsyncSocketModeHand
     return handler
 
 
-async def serve(app: AsyncApp, settings: Settings) -> None:
-    """Run until cancelled, in the configured mode."""
+async def serve(app: AsyncApp, settings: Settings, in_flight: InFlight) -> None:
+    """Run until cancelled, in the configured mode; then stop taking events, let answers in progress finish
+    (up to SHUTDOWN_GRACE_SECONDS; the rest are told to ask again) and close."""
     if mode_of(settings) == "socket":
         handler = await start_socket(app, settings)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await handler.close_async()
+        close = handler.close_async
     else:
         runner = await start_http(app, settings.slack_http_host, settings.slack_http_port)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
+        close = runner.cleanup
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await close()
+        await in_flight.drain(settings.shutdown_grace_seconds)
 
 
 build = build_app

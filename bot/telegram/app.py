@@ -7,10 +7,19 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.core import BotCore
+from bot.in_flight import InFlight
 from bot.platforms import PlatformSetupError
 from bot.telegram import handlers
 from tuyabot.settings import Settings
@@ -46,6 +55,7 @@ def build_application(core: BotCore, settings: Settings) -> Application:
            .base_url(settings.telegram_api_base_url).concurrent_updates(16).post_init(_register_commands).build())
     app.bot_data["core"] = core
     app.bot_data["config"] = handlers.TelegramConfig(settings.telegram_admins, settings.telegram_edit_interval_seconds)
+    app.add_handler(TypeHandler(Update, handlers.tag_request), group=-1)  # the request id, before any handler
     app.add_handler(CommandHandler("start", handlers.start))
     app.add_handler(CommandHandler("help", handlers.help_command))
     app.add_handler(CommandHandler("reset", handlers.reset))
@@ -81,21 +91,24 @@ async def start(app: Application, webhook: Webhook | None) -> None:
                                         webhook_url=webhook.url, secret_token=webhook.secret)
 
 
-async def stop(app: Application) -> None:
+async def stop(app: Application, in_flight: InFlight, grace_seconds: float) -> None:
+    """Stop taking updates, let answers in progress finish (up to ``grace_seconds``; the rest are told to ask
+    again), then close."""
     if app.updater.running:
         await app.updater.stop()
+    await in_flight.drain(grace_seconds)
     if app.running:
         await app.stop()
     await app.shutdown()
 
 
-async def serve(app: Application, settings: Settings) -> None:
+async def serve(app: Application, settings: Settings, in_flight: InFlight) -> None:
     """Serve Telegram (long polling, or the webhook when TELEGRAM_WEBHOOK_URL is set) until cancelled."""
     await start(app, webhook_of(settings))
     try:
         await asyncio.Event().wait()
     finally:
-        await stop(app)
+        await stop(app, in_flight, settings.shutdown_grace_seconds)
 
 
 build = build_application

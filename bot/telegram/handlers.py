@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
@@ -18,8 +18,9 @@ from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMod
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import request_context, texts
 from bot.core import Answer, BotCore, ConversationKey, Gate, GeneratorBusy, RefreshStart
+from bot.streaming import in_thread
 from bot.telegram.render import answer_parts, preview
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,12 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 class TelegramConfig:
     admins: frozenset[str]
     edit_interval_seconds: float = 1.5
+
+
+async def tag_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Mark what this update's handling logs with its request id (telegram:chat:update)."""
+    chat = update.effective_chat.id if update.effective_chat else None
+    request_context.set_request(PLATFORM, chat, update.update_id)
 
 
 def core_of(context: ContextTypes.DEFAULT_TYPE) -> BotCore:
@@ -117,7 +124,10 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if gate is not Gate.OK:
         await message.reply_text(texts.gate_reply(gate, core.max_message_chars))
         return
-    async with typing(context, message.chat_id):
+    if core.in_flight.stopping:
+        await message.reply_text(texts.SHUTTING_DOWN)
+        return
+    async with core.in_flight.track(lambda: message.reply_text(texts.SHUTTING_DOWN)), typing(context, message.chat_id):
         try:
             throttle = context.chat_data.setdefault("edits", EditThrottle(config_of(context).edit_interval_seconds))
             await _stream_answer(message, core, conversation_key(update), text, throttle)
@@ -214,7 +224,7 @@ async def _stream_answer(message: Message, core: BotCore, key: ConversationKey, 
     shown = ""
     answer: Answer | None = None
     draft = ""
-    async for item in _in_thread(core.stream(key, text)):
+    async for item in in_thread(core.stream(key, text)):
         if isinstance(item, Answer):
             answer = item
             continue
@@ -256,30 +266,3 @@ def _feedback_buttons(message_id: int | None) -> InlineKeyboardMarkup:
         InlineKeyboardButton("👍", callback_data=f"fb:+1:{message_id}"),
         InlineKeyboardButton("👎", callback_data=f"fb:-1:{message_id}"),
     ]])
-
-
-async def _in_thread(items: Iterator[str | Answer]) -> AsyncIterator[str | Answer]:
-    """Consume a blocking iterator in a worker thread, yielding its items on the event loop."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
-
-    def pump() -> None:
-        try:
-            for item in items:
-                loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
-        except BaseException as exc:  # handed to the event loop, raised there
-            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
-        else:
-            loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
-
-    worker = loop.run_in_executor(None, pump)
-    while True:
-        kind, value = await queue.get()
-        if kind == "item":
-            yield value  # type: ignore[misc]
-        elif kind == "error":
-            await worker
-            raise value  # type: ignore[misc]
-        else:
-            await worker
-            return

@@ -15,13 +15,17 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 RUN pip install --index-url "${TORCH_INDEX_URL}" "torch==2.13.0"
 
 WORKDIR /app
+# The exact versions .ci/install installs and CI tests (requirements.lock, made by .ci/lock), in their own layer.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY tuyabot ./tuyabot
 COPY bot ./bot
 COPY rag ./rag
 COPY scraper ./scraper
 COPY storage ./storage
-RUN pip install ".[postgres]" && useradd --create-home --uid 1000 tuyabot && mkdir -p /data && chown tuyabot /data
+RUN pip install --no-deps ".[postgres]" && useradd --create-home --uid 1000 tuyabot && mkdir -p /data \
+    && chown tuyabot /data
 
 USER tuyabot
 VOLUME ["/data"]

@@ -3,9 +3,12 @@ installs what the compose file needs."""
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
 
 from tuyabot.settings import Settings
 
@@ -24,8 +27,30 @@ def test_every_variable_the_compose_file_sets_is_a_setting() -> None:
     assert set(compose["volumes"]) == {"tuyabot-data", "qdrant-data", "postgres-data"}
 
 
-def test_the_image_installs_the_postgres_driver_and_the_ci_workflow_runs_ci() -> None:
-    assert 'pip install ".[postgres]"' in (REPO / "Dockerfile").read_text(encoding="utf-8")
+def test_the_image_installs_the_lock_ci_tests_and_the_ci_workflow_runs_ci() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    assert "pip install -r requirements.lock" in dockerfile and 'pip install --no-deps ".[postgres]"' in dockerfile
+    assert "pip install --quiet -r requirements.lock" in (REPO / ".ci" / "install").read_text(encoding="utf-8")
     workflow = yaml.safe_load((REPO / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))
     steps = workflow["jobs"]["ci"]["steps"]
     assert any(step.get("run") == "bash .ci/run" for step in steps)
+
+
+def test_the_lock_holds_every_pin_of_pyproject_at_its_version() -> None:
+    """requirements.lock (made by .ci/lock) is what the image and CI install: it must not drift from the pins."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = [*project["dependencies"], *project["optional-dependencies"]["postgres"]]
+    lock = {}
+    for line in (REPO / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            lock[_normal(name)] = version
+    for pin in pins:
+        requirement = Requirement(pin)
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==", f"{pin}: pin an exact version"
+        assert lock.get(_normal(requirement.name)) == specifier.version, f"{pin}: run .ci/lock"
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests import fixture_site
-from tuyabot.cli import RedactSecrets, app
+from tuyabot.cli import app
+from tuyabot.logs import RedactSecrets
 
 runner = CliRunner()
 

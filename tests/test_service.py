@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import update
@@ -19,6 +20,7 @@ from bot import texts
 from storage.conversations import ConversationKey, ConversationStore
 from storage.db import Database
 from storage.models import Conversation
+from tests import fixture_site
 from tests.fake_slack import signed
 from tests.telegram_emulator import CompatProxy, User, free_port
 from tests.test_slack import event_payload, mention
@@ -27,18 +29,25 @@ QUESTION = "¿La tarjeta sirve fuera de Colombia?"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
+def _service_env(base: str, proxy: CompatProxy, token: str, fake, data: Path, models_dir: Path,  # type: ignore[no-untyped-def]
+                 slack_port: int, admin_port: int, **extra: str) -> dict[str, str]:
+    """Both platforms pointed at their local fakes, SmolLM2 answering, the admin endpoints on ``admin_port``."""
+    return {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(data),
+            "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
+            "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "24", "CRAWL_DELAY_SECONDS": "0",
+            "CRAWL_BASE_URL": base, "GROUNDING_MIN_ANSWER_SHARE": "0",  # SmolLM2: see bot_components
+            "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": proxy.base_url,
+            "SLACK_BOT_TOKEN": "xoxb-service-SECRET", "SLACK_SIGNING_SECRET": SECRET, "SLACK_MODE": "http",
+            "SLACK_HTTP_PORT": str(slack_port), "SLACK_API_URL": fake.api_url, "ADMIN_HTTP_PORT": str(admin_port),
+            **extra}
+
+
 def test_one_process_serves_telegram_and_slack(emulator, fake, site, tmp_path: Path, models_dir: Path) -> None:
     _, base = site
     proxy = CompatProxy(emulator)
     token, slack_port, admin_port = "4242:service-SECRET-token", free_port(), free_port()
-    env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(tmp_path / "data"),
-           "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
-           "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "24", "CRAWL_DELAY_SECONDS": "0",
-           "CRAWL_BASE_URL": base, "GROUNDING_MIN_ANSWER_SHARE": "0",  # SmolLM2: see bot_components
-           "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": proxy.base_url,
-           "SLACK_BOT_TOKEN": "xoxb-service-SECRET", "SLACK_SIGNING_SECRET": SECRET, "SLACK_MODE": "http",
-           "SLACK_HTTP_PORT": str(slack_port), "SLACK_API_URL": fake.api_url,
-           "ADMIN_HTTP_PORT": str(admin_port), "RETENTION_SWEEP_INTERVAL": "1s", "HISTORY_RETENTION_DAYS": "30"}
+    env = _service_env(base, proxy, token, fake, tmp_path / "data", models_dir, slack_port, admin_port,
+                       RETENTION_SWEEP_INTERVAL="1s", HISTORY_RETENTION_DAYS="30")
     tuyabot = str(Path(sys.executable).with_name("tuyabot"))
     subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True, cwd=tmp_path)
     old = _idle_conversation(tmp_path / "data" / "tuyabot.db", days=45)
@@ -70,6 +79,99 @@ def test_one_process_serves_telegram_and_slack(emulator, fake, site, tmp_path: P
         proxy.close()
     assert process.returncode == 0, logs[-2000:]
     assert "serving telegram, slack" in logs and "SECRET" not in logs
+
+
+ADMIN_TOKEN = "adm-8d1f0c2e9b7a4f11SECRET"
+TELEGRAM_ADMIN, SLACK_ADMIN = 77, "UADMIN01"
+
+
+def test_refreshes_from_every_source_run_one_at_a_time_while_answers_flow(emulator, fake, site, tmp_path: Path,
+                                                                          models_dir: Path) -> None:
+    """The command line refreshes through the running service; Telegram, Slack, the schedule and a second
+    command line are told it runs (by whom); a question is answered meanwhile; the logs are JSON lines with
+    request ids and no message text."""
+    s, base = site
+    proxy = CompatProxy(emulator)
+    token, slack_port, admin_port = "4343:service-SECRET-token", free_port(), free_port()
+    env = _service_env(base, proxy, token, fake, tmp_path / "data", models_dir, slack_port, admin_port,
+                       ADMIN_TOKEN=ADMIN_TOKEN, LOG_FORMAT="json", REFRESH_INTERVAL="20s",
+                       TELEGRAM_ADMIN_IDS=str(TELEGRAM_ADMIN), SLACK_ADMIN_USER_IDS=SLACK_ADMIN,
+                       CRAWL_TIMEOUT_SECONDS="120")
+    tuyabot = str(Path(sys.executable).with_name("tuyabot"))
+    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True, cwd=tmp_path)
+    fixture_site.build_v2(s)
+    released = s.hold()  # the refresh lasts until every other source has been told it runs
+    process = subprocess.Popen([tuyabot, "serve"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    admin = f"http://127.0.0.1:{admin_port}"
+    try:
+        assert _readiness_until_ready(admin)[-1] == 200
+        proxy.wait_for(lambda calls: any(c.method == "setMyCommands" for c in calls), 180)
+        assert httpx.post(f"{admin}/refresh").status_code == 401  # no token, nothing started
+        cli = subprocess.Popen([tuyabot, "refresh"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=tmp_path)
+        _wait(lambda: (httpx.get(f"{admin}/refresh", headers=_bearer()).json()["running"] or {}).get("platform")
+              == "cli")
+        User(emulator, token, TELEGRAM_ADMIN).send("/refresh")
+        body = urlencode({"command": "/tuyabot-refresh", "user_id": SLACK_ADMIN, "channel_id": "C0001",
+                          "team_id": "T0001", "text": "", "trigger_id": "t9",
+                          "response_url": f"{fake.url}/response/{SLACK_ADMIN}"})
+        assert _post_when_listening(f"http://127.0.0.1:{slack_port}/slack/events", body,
+                                    "application/x-www-form-urlencoded").status_code == 200
+        second = subprocess.run([tuyabot, "refresh"], env=env, capture_output=True, text=True, cwd=tmp_path)
+        assert second.returncode == 1 and "a refresh is already running, started by" in second.stderr
+        User(emulator, token, 120).send(QUESTION)
+        proxy.wait_for(lambda calls: any(texts.SOURCES in c.params.get("text", "") for c in calls), 180)
+        _wait(lambda: 'tuyabot_refreshes_total{outcome="busy"} 4.0' in httpx.get(f"{admin}/metrics").text, 60)
+        busy = [c.params["text"] for c in proxy.calls() if "Ya hay una actualización" in c.params.get("text", "")]
+        assert busy and "cli)" in busy[0]  # who started the running one (user (platform)) and when
+        fake.wait_for(lambda: any("Ya hay una actualización" in c.args.get("text", "")
+                                  for c in fake.of("response_url")), 60)
+        released.set()
+        out, err = cli.communicate(timeout=180)
+        assert cli.returncode == 0, err
+        assert "added: 1" in out and "removed: 1" in out
+    finally:
+        released.set()
+        process.terminate()
+        logs = process.communicate(timeout=60)[1]
+        proxy.close()
+    assert process.returncode == 0, logs[-2000:]
+    _assert_json_logs(logs)
+    _assert_refreshes_never_overlapped(tmp_path / "data" / "tuyabot.db")
+
+
+def _bearer() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def _wait(condition, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def _assert_json_logs(logs: str) -> None:
+    lines = [json.loads(line) for line in logs.splitlines() if line.strip()]
+    answers = [line for line in lines if line["message"].startswith("answer status=")]
+    assert answers and all(line["request_id"].startswith("telegram:120:") for line in answers), answers
+    assert all({"asctime", "level", "logger", "message"} <= set(line) for line in lines)
+    assert QUESTION not in logs and "tarjeta" not in logs.lower()  # no message text
+    assert "SECRET" not in logs
+
+
+def _assert_refreshes_never_overlapped(db: Path) -> None:
+    database = Database(f"sqlite:///{db}")
+    try:
+        outcomes = [(e.platform, e.outcome) for e in ConversationStore(database, 30).audit_events("refresh")]
+    finally:
+        database.close()
+    assert ("cli", "started") in outcomes and ("cli", "done") in outcomes
+    assert {("telegram", "busy"), ("slack", "busy"), ("schedule", "busy")} <= set(outcomes)
+    running = 0
+    for _, outcome in outcomes:
+        running += {"started": 1, "done": -1, "failed": -1}.get(outcome, 0)
+        assert running in (0, 1)
 
 
 class _Conversation:
@@ -110,12 +212,12 @@ def _readiness_until_ready(admin: str) -> list[int]:
     return seen
 
 
-def _post_when_listening(url: str, body: str) -> httpx.Response:
-    """POST a signed Slack event, retrying while the service is still starting its HTTP listener."""
+def _post_when_listening(url: str, body: str, content_type: str = "application/json") -> httpx.Response:
+    """POST a signed Slack request, retrying while the service is still starting its HTTP listener."""
     for _ in range(120):
         try:
-            return httpx.post(url, content=body, timeout=30,
-                              headers={"Content-Type": "application/json", **signed(body, SECRET)})
+            return httpx.post(url, content=body, timeout=30, headers={"Content-Type": content_type,
+                                                                      **signed(body, SECRET)})
         except httpx.ConnectError:
             time.sleep(1)
     raise AssertionError(f"nothing listens on {url}")

@@ -1,0 +1,77 @@
+"""A refresh killed with SIGKILL at any moment leaves the previous index or the new one, never a mix, and the
+conversation history intact (a real `tuyabot refresh` subprocess, killed while it writes)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from storage.conversations import ConversationKey, Turn
+from tests import fixture_site
+from tests.conftest import make_settings
+from tuyabot.components import Components
+
+KEY = ConversationKey("telegram", "500", "500")
+KILL_AFTER = (0.0, 0.05, 0.2, 0.5, 1.0, 3.0)  # seconds after the new index version appears
+
+
+def _state(data: Path, models_dir: Path) -> tuple[frozenset[str], list[Turn]]:
+    """What a restarted service would serve (the live index's chunks) and the stored history."""
+    components = Components(make_settings(data, models_dir), progress=False)
+    try:
+        return frozenset(c.text for c in components.store.all_chunks()), components.conversations.history(KEY)
+    finally:
+        components.close()
+
+
+def test_a_refresh_killed_at_any_moment_leaves_one_whole_index_and_the_history(site, tmp_path: Path,
+                                                                                models_dir: Path) -> None:
+    s, base = site
+    data = tmp_path / "data"
+    env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(data),
+           "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2", "CRAWL_DELAY_SECONDS": "0",
+           "CRAWL_BASE_URL": base, "ADMIN_HTTP_PORT": "0"}
+    tuyabot = str(Path(sys.executable).with_name("tuyabot"))
+    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True)
+    components = Components(make_settings(data, models_dir), progress=False)
+    components.conversations.add_message(KEY, "user", "¿Qué es la Tarjeta Oro?")
+    components.conversations.add_message(KEY, "assistant", "Una tarjeta de crédito de TUYA.")
+    components.close()
+    v1, history = _state(data, models_dir)
+    fixture_site.build_v2(s)
+    seen: list[frozenset[str]] = []
+    for delay in KILL_AFTER:
+        finished = _refresh_killed_after(tuyabot, env, data / "qdrant" / "collection", delay)
+        chunks, after = _state(data, models_dir)
+        assert after == history
+        seen.append(chunks)
+        if finished:
+            break
+    assert finished, "the refresh never got to finish: give it longer"
+    v2 = seen[-1]
+    assert v2 != v1
+    assert all(chunks in (v1, v2) for chunks in seen), "a killed refresh left a mix of two versions"
+    assert v1 in seen[:-1]  # some kill came before the switch
+
+
+def _refresh_killed_after(tuyabot: str, env: dict[str, str], collections: Path, delay: float) -> bool:
+    """Run `tuyabot refresh`, SIGKILL it ``delay`` s after it creates its new index version; True when it
+    finished before that."""
+    before = set(os.listdir(collections))
+    process = subprocess.Popen([tuyabot, "refresh"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while process.poll() is None and set(os.listdir(collections)) <= before:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    if process.poll() is not None:
+        return process.returncode == 0
+    time.sleep(delay)
+    if process.poll() is not None:
+        return process.returncode == 0
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(30)
+    return False

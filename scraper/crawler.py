@@ -179,8 +179,10 @@ class _CrawlRun:
             try:
                 await self._visit(url)
             except Exception as exc:  # one bad page never stops the crawl
-                log.warning("crawl of %s failed: %s", url, exc, exc_info=True)
-                self.result.failed[url] = f"error: {exc}"
+                expected = isinstance(exc, httpx.HTTPError | RetryableStatus | UnicodeError)
+                # an expected failure (timeout, reset, too large, bad status) is one line; a bug keeps its traceback
+                log.warning("crawl of %s failed: %s", url, exc or type(exc).__name__, exc_info=not expected)
+                self.result.failed[url] = f"error: {exc or type(exc).__name__}"
             finally:
                 self.bar.update(1)
                 self.queue.task_done()

@@ -77,3 +77,16 @@ def test_unreachable_site_yields_nothing() -> None:
     result = Crawler(FAST).crawl("http://127.0.0.1:9")  # nothing listens on the discard port
     assert not result.pages
     assert result.failed
+
+
+def test_expected_page_failures_are_one_log_line_with_the_reason(site, caplog) -> None:
+    s, base = site
+    s.routes["/credito"] = Route(b"<p>" + b"x" * 300_000 + b"</p>")
+    s.routes["/ahorro"] = Route(b"oops", status=503)
+    with caplog.at_level("WARNING", logger="scraper.crawler"):
+        result = Crawler(replace(FAST, max_bytes=200_000)).crawl(base)
+    failures = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert {path_and_query(u) for u in result.failed} == {"/credito", "/ahorro"}
+    assert failures and not any(r.exc_info for r in failures)
+    assert any("larger than 200000 bytes" in r.getMessage() for r in failures)
+    assert "Traceback" not in caplog.text

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from bot import texts
 from bot.slack.app import build_app, start_http, start_socket
-from bot.slack.blocks import MAX_BLOCKS, SECTION_LIMIT
+from bot.slack.blocks import FEEDBACK_UP, MAX_BLOCKS, SECTION_LIMIT
 from storage.conversations import ConversationKey
 from tests import fixture_site
 from tests.chat_server import ChatServer
@@ -56,7 +56,7 @@ class RunningSlackApp:
         if socket_mode:
             self.handler = self._run(start_socket(self.app, settings))
         else:
-            self.runner = self._run(start_http(self.app, "127.0.0.1", self.port))
+            self.runner = self._run(start_http(self.app, "127.0.0.1", self.port, SECRET))
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
 
     def _run(self, coro: Any) -> Any:
@@ -318,3 +318,43 @@ def test_an_internal_error_gets_a_polite_message_in_the_thread(slack, bot_compon
     app.fake.wait_for(lambda: any(c.args.get("text") == texts.ERROR for c in app.fake.of("chat.postMessage")))
     (apology,) = app.fake.of("chat.postMessage")
     assert apology.args["thread_ts"] == "1700000004.000100"
+
+
+def _button_press(app: RunningSlackApp, value: str, n: int) -> dict[str, Any]:
+    return {"type": "block_actions", "user": {"id": "UANA0001", "team_id": TEAM_ID}, "team": {"id": TEAM_ID},
+            "api_app_id": "A0001", "trigger_id": f"tj{n}", "response_url": f"{app.fake.url}/response/junk{n}",
+            "container": {"type": "message", "channel_id": "C0001", "message_ts": "1700000009.000100"},
+            "channel": {"id": "C0001"},
+            "actions": [{"action_id": FEEDBACK_UP, "block_id": "b1", "type": "button", "value": value,
+                         "action_ts": "1"}]}
+
+
+def test_unsigned_requests_get_401_unread_and_signed_malformed_ones_400(slack, caplog) -> None:
+    app = slack()
+    bodies = [("{not json", "application/json"), ("", "application/json"), ("[1, 2]", "application/json"),
+              ("payload=%7Bnot+json", "application/x-www-form-urlencoded")]
+    for body, content_type in bodies:
+        anonymous = httpx.post(app.url, content=body, headers={"Content-Type": content_type}, timeout=10)
+        assert anonymous.status_code == 401
+        malformed = httpx.post(app.url, content=body, timeout=10,
+                               headers={"Content-Type": content_type, **signed(body, SECRET)})
+        assert malformed.status_code == 400
+    forged = json.dumps(event_payload(mention(QUESTION)))
+    wrong = httpx.post(app.url, content=forged, timeout=10, headers={
+        "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64})
+    assert wrong.status_code == 401
+    assert not app.fake.of("chat.postMessage")
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_a_button_value_the_app_never_wrote_is_acknowledged_and_ignored(slack, caplog) -> None:
+    app = slack()
+    for n, value in enumerate(("junk", "", "12|", "9" * 30 + "|C0001")):
+        assert app.post_form({"payload": json.dumps(_button_press(app, value, n))}).status_code == 200
+    assert app.post_form({"payload": json.dumps(_button_press(app, "987654|C0001", 9))}).status_code == 200
+    app.fake.wait_for(lambda: bool(app.fake.of("response_url")), timeout=30)
+    (gone,) = app.fake.of("response_url")  # only the well-formed id of no stored answer is answered
+    assert gone.args["text"] == texts.FEEDBACK_GONE
+    assert 'tuyabot_ignored_total{platform="slack",reason="bad_button"} 4.0' in app.core.metrics.exposition().decode()
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]

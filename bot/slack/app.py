@@ -23,6 +23,7 @@ from bot.core import BotCore, ConversationKey, Gate, GeneratorBusy, RefreshStart
 from bot.in_flight import InFlight
 from bot.platforms import PlatformSetupError
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, answer_messages, escape
+from bot.slack.signed import signed_requests_only
 from bot.streaming import final_in_thread
 from tuyabot.settings import Settings
 
@@ -32,6 +33,7 @@ PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 REFRESH_COMMAND = "/tuyabot-refresh"
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+FEEDBACK_VALUE = re.compile(r"([0-9]{1,18})\|(.+)")  # what blocks.answer_messages writes: "<message id>|<chat>"
 
 
 class SlackSetupError(PlatformSetupError):
@@ -127,7 +129,7 @@ class Listeners:
                      thread_ts: str | None) -> None:
         channel, user = event["channel"], event.get("user", "")
         try:
-            gate = self.core.gate(PLATFORM, user, text)
+            gate = await self.core.gate(PLATFORM, user, text)
             if gate is not Gate.OK:
                 await client.chat_postMessage(channel=channel, thread_ts=thread_ts,
                                               text=texts.gate_reply(gate, self.core.max_message_chars))
@@ -148,7 +150,11 @@ class Listeners:
     # -- actions and commands -----------------------------------------------------------------------
     async def feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         await ack()
-        message_id, _, chat_id = action.get("value", "").partition("|")
+        written = FEEDBACK_VALUE.fullmatch(action.get("value") or "")
+        if written is None:
+            self.core.ignored(PLATFORM, "bad_button")
+            return
+        message_id, chat_id = written.groups()
         key = ConversationKey(PLATFORM, chat_id, body["user"]["id"])
         value = 1 if action["action_id"] == FEEDBACK_UP else -1
         stored = await asyncio.to_thread(self.core.feedback, int(message_id), key, value)
@@ -198,9 +204,12 @@ def mode_of(settings: Settings) -> str:
     return "socket" if settings.slack_app_token else "http"
 
 
-async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
-    """Serve the Events API (events, actions, commands) on host:port at /slack/events."""
-    runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=port))
+async def start_http(app: AsyncApp, host: str, port: int, signing_secret: str) -> web.AppRunner:
+    """Serve the Events API (events, actions, commands) on host:port at /slack/events; only signed, well-formed
+    requests reach bolt."""
+    web_app = app.web_app(path=EVENTS_PATH, port=port)
+    web_app.middlewares.append(signed_requests_only(signing_secret))
+    runner = web.AppRunner(web_app)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("slack HTTP mode on http://%s:%s%s", host, port, EVENTS_PATH)
@@ -223,7 +232,8 @@ async def serve(app: AsyncApp, settings: Settings, in_flight: InFlight) -> None:
         handler = await start_socket(app, settings)
         close = handler.close_async
     else:
-        runner = await start_http(app, settings.slack_http_host, settings.slack_http_port)
+        secret = _secret(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's Signing Secret")
+        runner = await start_http(app, settings.slack_http_host, settings.slack_http_port, secret)
         close = runner.cleanup
     try:
         await asyncio.Event().wait()

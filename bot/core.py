@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from enum import Enum
 
 from limits import parse
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from bot.in_flight import InFlight
 from bot.metrics import Metrics
@@ -32,6 +32,8 @@ __all__ = ["Answer", "BotCore", "ConversationKey", "Gate", "GeneratorBusy", "Met
            "RefreshReport", "RefreshRun", "RefreshStart", "RefreshTicket"]
 
 log = logging.getLogger(__name__)
+
+MAX_ROW_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL (bigint) can store
 
 
 class Gate(Enum):
@@ -96,22 +98,30 @@ class BotCore:
         self.metrics = metrics or Metrics()
         self.in_flight = InFlight()
         self._rate = parse(rate_limit.rate)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(rate_limit.storage_uri))
+        storage = rate_limit.storage_uri if rate_limit.storage_uri.startswith("async+") else \
+            f"async+{rate_limit.storage_uri}"
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage))
         self._refresh_lock = threading.Lock()
         self._refresh_running: RefreshRun | None = None
         self._refresh_last: RefreshOutcome | None = None
         self._refresh_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh")
 
     # -- questions -------------------------------------------------------------------------------
-    def gate(self, platform: str, user_id: str, text: str) -> Gate:
-        """Check a message before any model work; a passing message counts against the rate limit."""
+    async def gate(self, platform: str, user_id: str, text: str) -> Gate:
+        """Check a message before any model work; a passing message counts against the rate limit (through
+        the limiter's async API: a Redis-backed limit never blocks the adapters' event loop)."""
         if not text.strip():
             return Gate.EMPTY
         if len(text) > self.max_message_chars:
             return Gate.TOO_LONG
-        if not self._limiter.hit(self._rate, platform, user_id):
+        if not await self._limiter.hit(self._rate, platform, user_id):
             return Gate.RATE_LIMITED
         return Gate.OK
+
+    def ignored(self, platform: str, reason: str) -> None:
+        """A request ignored by design (e.g. a button value the app never wrote): logged at INFO, counted."""
+        log.info("%s request ignored: %s", platform, reason)
+        self.metrics.ignored.labels(platform, reason).inc()
 
     def answer(self, key: ConversationKey, text: str) -> Answer:
         return final_answer(self.stream(key, text))
@@ -139,7 +149,10 @@ class BotCore:
         return removed
 
     def feedback(self, message_id: int, key: ConversationKey, value: int) -> bool:
-        """Store a vote on an answer given in ``key``'s chat; False when that answer is no longer stored."""
+        """Store a vote on an answer given in ``key``'s chat; False when that answer is no longer stored (or
+        never was: an id no database row can have is refused before any query)."""
+        if not 0 < message_id <= MAX_ROW_ID:
+            return False
         stored = self.conversations.record_feedback(message_id, key.platform, key.chat_id, key.user_id, value)
         if stored:
             self.metrics.feedback.labels("up" if value > 0 else "down").inc()

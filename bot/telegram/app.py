@@ -56,15 +56,16 @@ def build_application(core: BotCore, settings: Settings) -> Application:
     app.bot_data["core"] = core
     app.bot_data["config"] = handlers.TelegramConfig(settings.telegram_admins, settings.telegram_edit_interval_seconds)
     app.add_handler(TypeHandler(Update, handlers.tag_request), group=-1)  # the request id, before any handler
-    app.add_handler(CommandHandler("start", handlers.start))
-    app.add_handler(CommandHandler("help", handlers.help_command))
-    app.add_handler(CommandHandler("reset", handlers.reset))
-    app.add_handler(CommandHandler("olvidar", handlers.forget))
-    app.add_handler(CommandHandler("refresh", handlers.refresh))
+    # new messages only: channel posts (no user to answer; the bot would speak for the channel) and edits
+    # (a question already answered) are ignored by design
+    new = filters.UpdateType.MESSAGE
+    for command, handler in (("start", handlers.start), ("help", handlers.help_command), ("reset", handlers.reset),
+                             ("olvidar", handlers.forget), ("refresh", handlers.refresh)):
+        app.add_handler(CommandHandler(command, handler, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.feedback_pressed, pattern=r"^fb:[+-]1:\d+$"))
     app.add_handler(CallbackQueryHandler(handlers.forget_pressed, pattern=r"^forget:(yes|no):"))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
-    app.add_handler(MessageHandler(NOT_TEXT, handlers.not_text))
+    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, handlers.question))
+    app.add_handler(MessageHandler(new & NOT_TEXT, handlers.not_text))
     app.add_error_handler(handlers.on_error)
     return app
 

@@ -120,7 +120,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if text is None:
         return
     core = core_of(context)
-    gate = core.gate(PLATFORM, str(update.effective_user.id), text)
+    gate = await core.gate(PLATFORM, str(update.effective_user.id), text)
     if gate is not Gate.OK:
         await message.reply_text(texts.gate_reply(gate, core.max_message_chars))
         return
@@ -145,6 +145,9 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def feedback_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     _, value, message_id = (query.data or "::").split(":", 2)
+    if update.effective_chat is None:  # a button on an inline message: no answer of ours is stored there
+        await query.answer(texts.FEEDBACK_GONE)
+        return
     key = ConversationKey(PLATFORM, str(update.effective_chat.id), str(query.from_user.id))
     stored = await asyncio.to_thread(core_of(context).feedback, int(message_id), key, 1 if value == "+1" else -1)
     await query.answer(texts.FEEDBACK_THANKS if stored else texts.FEEDBACK_GONE)

@@ -29,12 +29,19 @@ class Metrics:
         self.retention_deletions = Counter("tuyabot_retention_deletions",
                                            "Conversations deleted for being idle past the retention period",
                                            registry=r)
+        self.history_write_failures = Counter("tuyabot_history_write_failures",
+                                              "Answers given but not stored (the database refused the write)",
+                                              registry=r)
+        self.ignored = Counter("tuyabot_ignored", "Requests ignored by design (forged buttons, channel posts...)",
+                               ["platform", "reason"], registry=r)
         self.queue_depth = Gauge("tuyabot_generation_queue_depth", "Generations admitted (running or waiting)",
                                  registry=r)
         self.queue_depth.set_function(queue_depth or (lambda: 0.0))
 
     def answered(self, platform: str, answer: Answer) -> None:
         self.answers.labels(platform, answer.status).inc()
+        if answer.message_id is None:
+            self.history_write_failures.inc()
         timings = answer.timings
         if "retrieve_ms" in timings:
             self.retrieval.observe(timings["retrieve_ms"] / 1000)

@@ -28,7 +28,8 @@ from rag.retriever import HybridRetriever, Retrieved
 from rag.rewrite import Rewriter
 from rag.second_pass import SecondPass
 from rag.support import unsupported_reason
-from storage.conversations import ConversationKey, ConversationStore
+from storage.conversations import ConversationKey, ConversationStore, HistoryUnavailable
+from storage.conversations import Turn as HistoryTurn
 from storage.masking import mask
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class ChatService:
         with a figure found in no retrieved page is replaced), so renderers finish with it."""
         question = mask(user_text.strip())[: self.policy.max_question_chars]  # mask
         turn = Turn(question, policy.language(question))
-        history = self.conversations.history(key, self.policy.history_messages)  # history
+        history = self._history(key)  # history
         if not question or policy.is_injection(question):
             answer = self._decline(turn, "refused" if question else "out_of_scope", [], question)
         else:
@@ -179,11 +180,20 @@ class ChatService:
         finally:
             turn.timings[name] = (time.perf_counter() - started) * 1000
 
+    def _history(self, key: ConversationKey) -> list[HistoryTurn]:
+        try:
+            return self.conversations.history(key, self.policy.history_messages)
+        except HistoryUnavailable as exc:  # answered without the conversation rather than not at all
+            log.error("could not read the history (answering without it): %s", exc)
+            return []
+
     def _store(self, key: ConversationKey, turn: Turn, answer: Answer) -> Answer:
-        self.conversations.add_message(key, "user", turn.question)
-        answer.message_id = self.conversations.add_message(
-            key, "assistant", answer.text, status=answer.status, standalone_question=answer.standalone_question,
-            sources=[s.url for s in answer.sources])
+        try:
+            answer.message_id = self.conversations.add_exchange(
+                key, turn.question, answer.text, status=answer.status,
+                standalone_question=answer.standalone_question, sources=[s.url for s in answer.sources])
+        except HistoryUnavailable as exc:  # the answer is still given (without feedback buttons), nothing stored
+            log.error("could not store the answer in the history (it is still given): %s", exc)
         turn.timings["total_ms"] = turn.since_start_ms()
         answer.timings = turn.timings
         log.info("answer status=%s total_ms=%.0f", answer.status, turn.timings["total_ms"])

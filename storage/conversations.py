@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage.db import Database
 from storage.masking import mask
@@ -31,13 +31,24 @@ class Turn:
     content: str
 
 
+class HistoryUnavailable(RuntimeError):
+    """The database cannot read or write the history now (locked, disk full, unreachable); says why."""
+
+
 class ConversationStore:
     def __init__(self, db: Database, retention_days: int = 90) -> None:
         self.db = db
         self.retention_days = retention_days
 
     def history(self, key: ConversationKey, max_messages: int = 6) -> list[Turn]:
-        """The last ``max_messages`` messages, oldest first."""
+        """The last ``max_messages`` messages, oldest first (``HistoryUnavailable`` when the database cannot
+        be read)."""
+        try:
+            return self._history(key, max_messages)
+        except OperationalError as exc:
+            raise HistoryUnavailable(f"{type(exc.orig or exc).__name__}: {exc.orig or exc}") from exc
+
+    def _history(self, key: ConversationKey, max_messages: int) -> list[Turn]:
         with self.db.session() as s:
             conv = self._find(s, key)
             if conv is None:
@@ -50,17 +61,34 @@ class ConversationStore:
 
     def add_message(self, key: ConversationKey, role: str, content: str, *, status: str | None = None,
                     standalone_question: str | None = None, sources: list[str] | None = None) -> int:
-        """Append a message (masked) and return its id.
+        """Append a message (masked) and return its id."""
+        return self._add(key, [Message(role=role, content=mask(content), status=status,
+                                       standalone_question=mask(standalone_question) if standalone_question else None,
+                                       sources_json=json.dumps(sources or []))])[-1]
 
-        Two processes may create the same user's conversation at once (replicas on one database): the loser's
+    def add_exchange(self, key: ConversationKey, question: str, answer: str, *, status: str,
+                     standalone_question: str | None, sources: list[str]) -> int:
+        """Store a question and its answer in one transaction (both or neither); returns the answer's id.
+        Raises ``HistoryUnavailable`` when the database cannot take them (locked, disk full, unreachable)."""
+        messages = [Message(role="user", content=mask(question), sources_json="[]"),
+                    Message(role="assistant", content=mask(answer), status=status, sources_json=json.dumps(sources),
+                            standalone_question=mask(standalone_question) if standalone_question else None)]
+        try:
+            return self._add(key, messages)[-1]
+        except OperationalError as exc:
+            raise HistoryUnavailable(f"{type(exc.orig or exc).__name__}: {exc.orig or exc}") from exc
+
+    def _add(self, key: ConversationKey, messages: list[Message]) -> list[int]:
+        """Two processes may create the same user's conversation at once (replicas on one database): the loser's
         insert fails on the unique key, and its second attempt finds the winner's conversation."""
         try:
-            return self._add_message(key, role, content, status, standalone_question, sources)
+            return self._add_once(key, messages)
         except IntegrityError:
-            return self._add_message(key, role, content, status, standalone_question, sources)
+            for message in messages:
+                message.id, message.conversation_id = None, None  # type: ignore[assignment]
+            return self._add_once(key, messages)
 
-    def _add_message(self, key: ConversationKey, role: str, content: str, status: str | None,
-                     standalone_question: str | None, sources: list[str] | None) -> int:
+    def _add_once(self, key: ConversationKey, messages: list[Message]) -> list[int]:
         now = datetime.now(UTC)
         with self.db.session() as s:
             conv = self._find(s, key)
@@ -70,12 +98,11 @@ class ConversationStore:
                 s.add(conv)
                 s.flush()
             conv.updated_at = now
-            message = Message(conversation_id=conv.id, role=role, content=mask(content), status=status,
-                              standalone_question=mask(standalone_question) if standalone_question else None,
-                              sources_json=json.dumps(sources or []), created_at=now)
-            s.add(message)
+            for message in messages:
+                message.conversation_id, message.created_at = conv.id, now
+                s.add(message)
             s.flush()
-            return message.id
+            return [message.id for message in messages]
 
     def has_chat(self, platform: str, chat_id: str) -> bool:
         """Whether any conversation exists in this chat (any user)."""

@@ -27,6 +27,7 @@ class ScriptedChatModel(BaseChatModel):
     max_tokens_seen: list[int | None] = Field(default_factory=list)
     fail_with: Any = None
     piece_seconds: float = 0.0  # a slow model: each piece takes this long
+    fail_after: int | None = None  # a model that breaks mid-answer: raises after this many pieces
 
     @property
     def _llm_type(self) -> str:
@@ -38,7 +39,9 @@ class ScriptedChatModel(BaseChatModel):
             raise self.fail_with
         self.prompts.append(str(messages[-1].content))
         self.max_tokens_seen.append(kwargs.get("max_tokens"))
-        for piece in self.pieces or [self.reply]:
+        for n, piece in enumerate(self.pieces or [self.reply]):
+            if self.fail_after is not None and n >= self.fail_after:
+                raise RuntimeError("the model broke mid-answer")
             time.sleep(self.piece_seconds)
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 

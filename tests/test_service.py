@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -138,6 +140,46 @@ def test_refreshes_from_every_source_run_one_at_a_time_while_answers_flow(emulat
     assert process.returncode == 0, logs[-2000:]
     _assert_json_logs(logs)
     _assert_refreshes_never_overlapped(tmp_path / "data" / "tuyabot.db")
+
+
+def test_two_service_processes_sharing_postgresql_answer_a_slack_event_once(fake, site, tmp_path: Path,
+                                                                              models_dir: Path, postgres) -> None:
+    """Replicas behind one Slack app: the same event reaches both (Slack's retry, a load balancer); the
+    processed-event table in PostgreSQL lets exactly one of them answer it."""
+    _, base = site
+    database_url = postgres.database()
+    tuyabot = str(Path(sys.executable).with_name("tuyabot"))
+    ports = [free_port(), free_port()]
+    envs = [{**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(tmp_path / "data"),
+             "QDRANT_PATH": str(tmp_path / f"qdrant{i}"), "DATABASE_URL": database_url,
+             "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
+             "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "24", "CRAWL_BASE_URL": base,
+             "CRAWL_DELAY_SECONDS": "0", "GROUNDING_MIN_ANSWER_SHARE": "0", "SLACK_BOT_TOKEN": "xoxb-replica",
+             "SLACK_SIGNING_SECRET": SECRET, "SLACK_MODE": "http", "SLACK_HTTP_PORT": str(port),
+             "SLACK_API_URL": fake.api_url, "ADMIN_HTTP_PORT": "0"} for i, port in enumerate(ports)]
+    subprocess.run([tuyabot, "index"], env=envs[0], check=True, capture_output=True, cwd=tmp_path)
+    shutil.copytree(tmp_path / "qdrant0", tmp_path / "qdrant1")  # each replica its own copy (local mode); one DB
+    replicas = [subprocess.Popen([tuyabot, "serve", "slack"], env=env, stderr=subprocess.PIPE, text=True,
+                                 cwd=tmp_path) for env in envs]
+    try:
+        body = json.dumps(event_payload(mention(QUESTION), event_id="EvReplica0001"))
+        for port in ports:  # both listening before the event is delivered to both at once
+            _post_when_listening(f"http://127.0.0.1:{port}/slack/events", json.dumps({"type": "url_verification",
+                                                                                      "challenge": "c"}))
+        with ThreadPoolExecutor(2) as pool:
+            statuses = list(pool.map(lambda port: _post_when_listening(f"http://127.0.0.1:{port}/slack/events",
+                                                                       body).status_code, ports))
+        assert statuses == [200, 200]
+        fake.wait_for(lambda: any(texts.SOURCES in json.dumps(c.args) for c in fake.of("chat.postMessage")), 180)
+    finally:  # a graceful stop: an answer still in progress would be finished and posted before exit
+        for process in replicas:
+            process.terminate()
+        logs = [process.communicate(timeout=60)[1] for process in replicas]
+    assert all(process.returncode == 0 for process in replicas), logs
+    assert sum("already handled" in log for log in logs) == 1
+    answers = [c for c in fake.of("chat.postMessage")
+               if any(b.get("type") == "actions" for b in c.args.get("blocks") or [])]
+    assert len(answers) == 1 and len(fake.of("reactions.add")) == 1
 
 
 def _bearer() -> dict[str, str]:

@@ -26,6 +26,7 @@ from bot.metrics import Metrics
 from rag.chat import Answer, ChatService, final_answer
 from rag.generator import GeneratorBusy
 from rag.indexer import RefreshError, RefreshReport
+from rag.text import printable
 from storage.conversations import ConversationKey, ConversationStore
 
 __all__ = ["Answer", "BotCore", "ConversationKey", "Gate", "GeneratorBusy", "Metrics", "RateLimit", "RefreshOutcome",
@@ -110,7 +111,7 @@ class BotCore:
     async def gate(self, platform: str, user_id: str, text: str) -> Gate:
         """Check a message before any model work; a passing message counts against the rate limit (through
         the limiter's async API: a Redis-backed limit never blocks the adapters' event loop)."""
-        if not text.strip():
+        if not printable(text).strip():  # nothing a reader would see (zero-width, control characters)
             return Gate.EMPTY
         if len(text) > self.max_message_chars:
             return Gate.TOO_LONG
@@ -133,6 +134,10 @@ class BotCore:
             if isinstance(item, Answer):
                 self.metrics.answered(key.platform, item)
             yield item
+
+    def questions_ahead(self) -> int:
+        """How many answers the model is working on or has waiting now (a new question waits for them)."""
+        return int(self.metrics.generations())
 
     @staticmethod
     def wants_feedback(answer: Answer) -> bool:

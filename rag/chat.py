@@ -28,6 +28,7 @@ from rag.retriever import HybridRetriever, Retrieved
 from rag.rewrite import Rewriter
 from rag.second_pass import SecondPass
 from rag.support import unsupported_reason
+from rag.text import printable
 from storage.conversations import ConversationKey, ConversationStore, HistoryUnavailable
 from storage.conversations import Turn as HistoryTurn
 from storage.masking import mask
@@ -105,7 +106,7 @@ class ChatService:
 
         The deltas are a draft for showing progress; the ``Answer``'s text is what was decided (a draft
         with a figure found in no retrieved page is replaced), so renderers finish with it."""
-        question = mask(user_text.strip())[: self.policy.max_question_chars]  # mask
+        question = mask(printable(user_text).strip())[: self.policy.max_question_chars]  # mask
         turn = Turn(question, policy.language(question))
         history = self._history(key)  # history
         if not question or policy.is_injection(question):

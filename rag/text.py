@@ -41,6 +41,13 @@ def _stemmer() -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer("spanish")
 
 
+def printable(text: str) -> str:
+    """What a user typed, without what no reader sees: control characters (NUL included), invisible format
+    characters (zero-width, bidi overrides) and lone surrogates (invalid in UTF-8); newlines and tabs stay."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents (ñ -> n), as users often type without them."""
     decomposed = unicodedata.normalize("NFKD", text.lower())

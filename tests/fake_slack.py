@@ -38,6 +38,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[SlackCall] = []
         self.acks: list[dict[str, Any]] = []
+        self.rate_limited: dict[str, int] = {}  # method -> how many more calls get 429
         self.changed = threading.Condition()
         self._ts = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -71,6 +72,13 @@ class FakeSlack:
         else:
             args = {k: _maybe_json(v) for k, v in parse_qsl(raw, keep_blank_values=True)}
             args.update({k: _maybe_json(v) for k, v in request.query.items()})
+        with self.changed:
+            limited = self.rate_limited.get(method, 0) > 0
+            if limited:
+                self.rate_limited[method] -= 1
+        if limited:  # Slack's rate limit: 429 with Retry-After (recorded)
+            self._record(f"{method}!429", args)
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
         self._record(method, args)
         result: dict[str, Any] = {"ok": True}
         if method == "auth.test":

@@ -89,6 +89,7 @@ class CompatState:
     calls: list[Call] = field(default_factory=list)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    flood: dict[str, int] = field(default_factory=dict)  # method -> how many more calls get 429
 
 
 ANSWERED_HERE = {"sendChatAction", "setMyCommands", "deleteMyCommands", "setChatMenuButton"}
@@ -109,6 +110,11 @@ class CompatProxy:
     def base_url(self) -> str:
         """What the bot uses as TELEGRAM_API_BASE_URL."""
         return f"{self.url}/bot"
+
+    def flood(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get 429 with retry_after 1, as Telegram's flood control does."""
+        with self.state.changed:
+            self.state.flood[method] = times
 
     def calls(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
         with self.state.changed:
@@ -151,6 +157,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         token, method = parts[0][len("bot"):], parts[1]
         params = _params(body, self.headers.get("Content-Type", ""))
+        if self._flooded(method, params):
+            self._reply(429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                              "parameters": {"retry_after": 1}})
+            return
         try:
             data = self._bot_call(token, method, dict(params))
         except httpx.TransportError as exc:  # the emulator went away (end of the test module)
@@ -161,6 +171,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 self.state.calls.append(Call(method, params, data.get("result")))
                 self.state.changed.notify_all()
         self._reply(200, data)
+
+    def _flooded(self, method: str, params: dict[str, Any]) -> bool:
+        """Telegram's flood control: answer 429 (retry after 1 s) while the test asked for it (recorded)."""
+        with self.state.changed:
+            if self.state.flood.get(method, 0) <= 0:
+                return False
+            self.state.flood[method] -= 1
+            self.state.calls.append(Call(f"{method}!429", params, None))
+            self.state.changed.notify_all()
+            return True
 
     def _bot_call(self, token: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method in ANSWERED_HERE:

@@ -358,3 +358,12 @@ def test_a_button_value_the_app_never_wrote_is_acknowledged_and_ignored(slack, c
     assert gone.args["text"] == texts.FEEDBACK_GONE
     assert 'tuyabot_ignored_total{platform="slack",reason="bad_button"} 4.0' in app.core.metrics.exposition().decode()
     assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_rate_limited_posts_are_retried_after_the_wait_and_delivered_once(slack) -> None:
+    app = slack()
+    app.fake.rate_limited["chat.postMessage"] = 1  # Slack answers 429, Retry-After: 1
+    app.post_json(event_payload(mention(QUESTION, ts="1700000011.000100")))
+    (answer,) = app.wait_answers("C0001", timeout=120)
+    assert len(app.fake.of("chat.postMessage!429")) == 1
+    assert answer.args["thread_ts"] == "1700000011.000100"

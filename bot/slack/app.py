@@ -16,6 +16,11 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import request_context, texts
@@ -54,8 +59,7 @@ def build_app(core: BotCore, settings: Settings) -> AsyncApp:
     else:
         _secret(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's Signing Secret (HTTP mode)")
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = AsyncApp(token=token, signing_secret=signing, client=AsyncWebClient(token=token,
-                                                                              base_url=settings.slack_api_url),
+    app = AsyncApp(token=token, signing_secret=signing, client=web_client(token, settings.slack_api_url),
                    request_verification_enabled=signing is not None)
     listeners = Listeners(core, SlackConfig(settings.slack_admins, settings.slack_thread_followups_without_mention))
     app.use(tag_request)  # after bolt's own middleware: only signed requests get here
@@ -74,6 +78,14 @@ async def tag_request(body: dict[str, Any], next: Any) -> None:
         (channel.get("id") if isinstance(channel, dict) else channel) or body.get("channel_id")
     request_context.set_request(PLATFORM, channel, body.get("event_id") or body.get("trigger_id"))
     await next()
+
+
+def web_client(token: str | None, base_url: str) -> AsyncWebClient:
+    """The Web API client, retrying what Slack asks to retry: 429 after its Retry-After, 5xx and dropped
+    connections with backoff (a message is posted once)."""
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=[
+        AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2)])
 
 
 class Listeners:
@@ -135,6 +147,8 @@ class Listeners:
                                               text=texts.gate_reply(gate, self.core.max_message_chars))
                 return
             await client.reactions_add(channel=channel, name="eyes", timestamp=event["ts"])
+            if ahead := self.core.questions_ahead():  # a long wait: say so now, with the question's place
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.queued(ahead))
             answer = await final_in_thread(self.core.stream(ConversationKey(PLATFORM, chat_id, user), text))
             feedback = f"{answer.message_id}|{chat_id}" if self.core.wants_feedback(answer) else None
             for message in answer_messages(answer.text, [(s.url, s.title) for s in answer.sources], texts.SOURCES,
@@ -219,7 +233,7 @@ async def start_http(app: AsyncApp, host: str, port: int, signing_secret: str) -
 async def start_socket(app: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
     """Connect over Socket Mode (no public URL): Slack pushes the events through a websocket."""
     handler = AsyncSocketModeHandler(app, _app_token(settings),
-                                     web_client=AsyncWebClient(base_url=settings.slack_api_url))
+                                     web_client=web_client(None, settings.slack_api_url))
     await handler.connect_async()
     log.info("slack Socket Mode connected")
     return handler

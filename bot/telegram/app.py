@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -52,7 +53,8 @@ def build_application(core: BotCore, settings: Settings) -> Application:
         raise TelegramSetupError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token "
                                  "in .env (see README, 'Telegram')")
     app = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
-           .base_url(settings.telegram_api_base_url).concurrent_updates(16).post_init(_register_commands).build())
+           .base_url(settings.telegram_api_base_url).concurrent_updates(16).post_init(_register_commands)
+           .rate_limiter(AIORateLimiter(max_retries=3)).build())  # flood limits kept; 429s waited out, retried
     app.bot_data["core"] = core
     app.bot_data["config"] = handlers.TelegramConfig(settings.telegram_admins, settings.telegram_edit_interval_seconds)
     app.add_handler(TypeHandler(Update, handlers.tag_request), group=-1)  # the request id, before any handler

@@ -36,7 +36,8 @@ class Metrics:
                                ["platform", "reason"], registry=r)
         self.queue_depth = Gauge("tuyabot_generation_queue_depth", "Generations admitted (running or waiting)",
                                  registry=r)
-        self.queue_depth.set_function(queue_depth or (lambda: 0.0))
+        self.generations = queue_depth or (lambda: 0.0)
+        self.queue_depth.set_function(self.generations)
 
     def answered(self, platform: str, answer: Answer) -> None:
         self.answers.labels(platform, answer.status).inc()

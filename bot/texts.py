@@ -18,6 +18,7 @@ ONLY_TEXT = "Por ahora solo puedo leer texto. Escríbeme tu pregunta, por favor.
 TOO_LONG = "Tu mensaje es muy largo (máximo {limit} caracteres). ¿Puedes escribir tu pregunta más corta?"
 RATE_LIMITED = "Espera un momento, por favor: recibí varios mensajes seguidos. Intenta de nuevo en unos segundos."
 BUSY = "En este momento estoy atendiendo muchas consultas. Intenta de nuevo en un minuto, por favor."
+QUEUED = "Recibí tu pregunta. {ahead} antes que la tuya; te respondo en cuanto pueda."
 ERROR = "Lo siento, tuve un problema al responder. Intenta de nuevo en un momento."
 SHUTTING_DOWN = ("Lo siento, me estoy reiniciando y no alcancé a responderte. Vuelve a escribirme tu pregunta en "
                  "un minuto, por favor.")
@@ -44,6 +45,11 @@ def gate_reply(gate: Gate, limit: int) -> str:
     if gate is Gate.RATE_LIMITED:
         return RATE_LIMITED
     return HELP
+
+
+def queued(ahead: int) -> str:
+    """The first reply to a question that has to wait for others (with its place in the queue)."""
+    return QUEUED.format(ahead="Hay 1 consulta" if ahead == 1 else f"Hay {ahead} consultas")
 
 
 def refresh_busy(running: RefreshRun | None) -> str:

@@ -385,3 +385,28 @@ def test_channel_posts_are_ignored_and_forged_buttons_never_reach_the_database(b
         assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
     finally:
         bot.close()
+
+
+def test_flood_control_is_waited_out_and_the_answer_delivered_once(bot_components, emulator) -> None:
+    bot = RunningBot(bot_components(), emulator, webhook=False)
+    try:
+        bot.proxy.flood("sendMessage", 2)  # Telegram says "retry after 1 s" twice
+        bot.user(108).send(QUESTION)
+        answers = bot.wait_answers(108, timeout=120)
+        assert len(bot.proxy.calls("sendMessage!429")) == 2
+        assert len(answers) == 1 and len([c for c in bot.sent(108) if c.method == "sendMessage"]) == 1
+    finally:
+        bot.close()
+
+
+def test_a_question_that_must_wait_is_told_its_place_first(bot_components, emulator) -> None:
+    bot = RunningBot(bot_components(), emulator, webhook=False)
+    try:
+        bot.core.metrics.generations = lambda: 2.0  # two answers are being generated before this one
+        bot.user(109).send(QUESTION)
+        bot.wait_answers(109)
+        first = next(c for c in bot.sent(109) if c.method == "sendMessage")
+        assert first.params["text"] == texts.queued(2) == (
+            "Recibí tu pregunta. Hay 2 consultas antes que la tuya; te respondo en cuanto pueda.")
+    finally:
+        bot.close()

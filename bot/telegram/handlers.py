@@ -129,6 +129,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     async with core.in_flight.track(lambda: message.reply_text(texts.SHUTTING_DOWN)), typing(context, message.chat_id):
         try:
+            if ahead := core.questions_ahead():  # a long wait: say so now, with the question's place
+                await message.reply_text(texts.queued(ahead))
             throttle = context.chat_data.setdefault("edits", EditThrottle(config_of(context).edit_interval_seconds))
             await _stream_answer(message, core, conversation_key(update), text, throttle)
         except GeneratorBusy:

@@ -16,14 +16,15 @@ from tests.conftest import make_settings
 from tuyabot.components import Components
 
 KEY = ConversationKey("telegram", "500", "500")
+ASKER = ConversationKey("telegram", "321", "321")
 KILL_AFTER = (0.0, 0.05, 0.2, 0.5, 1.0, 3.0)  # seconds after the new index version appears
 
 
-def _state(data: Path, models_dir: Path) -> tuple[frozenset[str], list[Turn]]:
+def _state(data: Path, models_dir: Path, key: ConversationKey = KEY) -> tuple[frozenset[str], list[Turn]]:
     """What a restarted service would serve (the live index's chunks) and the stored history."""
     components = Components(make_settings(data, models_dir), progress=False)
     try:
-        return frozenset(c.text for c in components.store.all_chunks()), components.conversations.history(KEY)
+        return frozenset(c.text for c in components.store.all_chunks()), components.conversations.history(key)
     finally:
         components.close()
 
@@ -75,3 +76,42 @@ def _refresh_killed_after(tuyabot: str, env: dict[str, str], collections: Path, 
     os.kill(process.pid, signal.SIGKILL)
     process.wait(30)
     return False
+
+
+def test_a_service_killed_while_generating_restarts_and_answers_with_nothing_half_stored(
+        emulator, site, tmp_path: Path, models_dir: Path) -> None:
+    from tests.telegram_emulator import CompatProxy, User
+
+    _, base = site
+    proxy = CompatProxy(emulator)
+    token = "5151:crash-token"
+    data = tmp_path / "data"
+    env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(data),
+           "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2", "CRAWL_DELAY_SECONDS": "0",
+           "CRAWL_BASE_URL": base, "ADMIN_HTTP_PORT": "0", "LLM_MODEL": "smollm2-135m-instruct",
+           "LLM_MAX_NEW_TOKENS": "400", "GROUNDING_MIN_ANSWER_SHARE": "0", "TELEGRAM_BOT_TOKEN": token,
+           "TELEGRAM_API_BASE_URL": proxy.base_url, "TELEGRAM_EDIT_INTERVAL_SECONDS": "0.2"}
+    tuyabot = str(Path(sys.executable).with_name("tuyabot"))
+    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True)
+    user = User(emulator, token, 321)
+    try:
+        first = subprocess.Popen([tuyabot, "serve", "telegram"], env=env, stderr=subprocess.DEVNULL)
+        proxy.wait_for(lambda calls: any(c.method == "setMyCommands" for c in calls), 180)
+        user.send("¿La Tarjeta Oro sirve fuera de Colombia?")
+        proxy.wait_for(lambda calls: any(c.method == "sendMessage" for c in calls), 180)  # the draft is showing
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(30)
+        assert _state(data, models_dir, ASKER)[1] == []  # the interrupted answer left no half of an exchange
+        second = subprocess.Popen([tuyabot, "serve", "telegram"], env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            proxy.wait_for(lambda calls: len([c for c in calls if c.method == "setMyCommands"]) >= 2, 180)
+            user.send("¿Y la Tarjeta Oro tiene cuota de manejo?")
+            proxy.wait_for(lambda calls: any("fb:" in str(c.params.get("reply_markup")) for c in calls), 180)
+        finally:
+            second.terminate()
+            logs = second.communicate(timeout=60)[1]
+        assert second.returncode == 0, logs[-2000:]
+        roles = [turn.role for turn in _state(data, models_dir, ASKER)[1]]  # (the first may be redelivered)
+        assert roles and roles == ["user", "assistant"] * (len(roles) // 2)
+    finally:
+        proxy.close()

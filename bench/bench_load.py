@@ -80,8 +80,9 @@ def converse(platform: str, send, calls, chat: str, questions: list[str], conv: 
                 first = time.monotonic() - conv.sent_at[-1]
             if time.monotonic() - conv.sent_at[-1] > 1800:
                 return
-            time.sleep(0.2)
+            time.sleep(0.5)
         done = time.monotonic() - conv.sent_at[-1]
+        print(f"{conv.name} question {n + 1}: {done:.1f} s", file=sys.stderr, flush=True)
         conv.first_reply_s.append(first if first is not None else done)
         conv.done_s.append(done)
         last = final_replies(platform, calls(), chat)[-1]

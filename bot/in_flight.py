@@ -47,7 +47,7 @@ class InFlight:
         if not tasks:
             return 0
         log.info("shutting down: waiting up to %.0f s for %d answers in progress", grace_seconds, len(tasks))
-        _, pending = await asyncio.wait(tasks, timeout=grace_seconds or None) if grace_seconds else (set(), tasks)
+        _, pending = await asyncio.wait(tasks, timeout=grace_seconds) if grace_seconds else (set(), tasks)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
 import sqlalchemy
+
+from tests.telegram_emulator import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -36,19 +37,13 @@ def find_bindir() -> Path:
     raise PostgresUnavailable("PostgreSQL's initdb is not installed (apt-get install postgresql)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgresServer:
     """A cluster owned by the tests; ``database()`` makes a fresh empty database and returns its URL."""
 
     def __init__(self) -> None:
         self.bindir = find_bindir()
         self.folder = Path(tempfile.mkdtemp(prefix="tuyabot-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
             shutil.chown(self.folder, "postgres")

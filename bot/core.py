@@ -136,8 +136,9 @@ class BotCore:
             yield item
 
     def questions_ahead(self) -> int:
-        """How many answers the model is working on or has waiting now (a new question waits for them)."""
-        return int(self.metrics.generations())
+        """How many answers come before a question being answered now: those the model is working on or has
+        admitted, or all the others in progress (waiting for a worker thread), whichever is more."""
+        return max(int(self.metrics.generations()), len(self.in_flight) - 1)
 
     @staticmethod
     def wants_feedback(answer: Answer) -> bool:

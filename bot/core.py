@@ -4,7 +4,7 @@ feedback, refresh.
 Adapters translate platform events into these calls and render what comes back; they import only from
 ``bot`` (this module re-exports the types they need) and never touch the model, the vector store or SQL.
 Everything here is synchronous and may be slow (model work, crawling): adapters run it in a worker
-thread, never on their event loop.
+thread, never on their event loop; answers in the core's ``answer_pool``, after ``has_room`` let them in.
 """
 
 from __future__ import annotations
@@ -91,13 +91,17 @@ class RateLimit:
 
 class BotCore:
     def __init__(self, chat: ChatService, conversations: ConversationStore, refresh: Callable[[], RefreshReport], *,
-                 max_message_chars: int, rate_limit: RateLimit, metrics: Metrics | None = None) -> None:
+                 max_message_chars: int, rate_limit: RateLimit, max_answers: int,
+                 metrics: Metrics | None = None) -> None:
         self.chat = chat
         self.conversations = conversations
         self.run_refresh = refresh
         self.max_message_chars = max_message_chars
         self.metrics = metrics or Metrics()
         self.in_flight = InFlight()
+        self.max_answers = max_answers
+        # one thread for every answer let in: past admission nothing waits for a thread, only for the model
+        self.answer_pool = ThreadPoolExecutor(max_workers=max_answers, thread_name_prefix="answer")
         self._rate = parse(rate_limit.rate)
         storage = rate_limit.storage_uri if rate_limit.storage_uri.startswith("async+") else \
             f"async+{rate_limit.storage_uri}"
@@ -119,6 +123,15 @@ class BotCore:
             return Gate.RATE_LIMITED
         return Gate.OK
 
+    def has_room(self, platform: str) -> bool:
+        """Whether one more answer may start now (at most ``max_answers`` in progress, waiting or generating);
+        when not, the caller sends the busy reply, which is counted here."""
+        if len(self.in_flight) < self.max_answers:
+            return True
+        log.info("%s question turned away: %d answers in progress", platform, len(self.in_flight))
+        self.metrics.busy.labels(platform).inc()
+        return False
+
     def ignored(self, platform: str, reason: str) -> None:
         """A request ignored by design (e.g. a button value the app never wrote): logged at INFO, counted."""
         log.info("%s request ignored: %s", platform, reason)
@@ -137,7 +150,7 @@ class BotCore:
 
     def questions_ahead(self) -> int:
         """How many answers come before a question being answered now: those the model is working on or has
-        admitted, or all the others in progress (waiting for a worker thread), whichever is more."""
+        admitted, or all the others in progress (still retrieving), whichever is more."""
         return max(int(self.metrics.generations()), len(self.in_flight) - 1)
 
     @staticmethod
@@ -236,4 +249,5 @@ class BotCore:
         self.metrics.refreshes.labels(status).inc()
 
     def close(self) -> None:
+        self.answer_pool.shutdown(wait=False, cancel_futures=True)
         self._refresh_pool.shutdown(wait=True, cancel_futures=True)

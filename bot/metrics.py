@@ -34,6 +34,8 @@ class Metrics:
                                               registry=r)
         self.ignored = Counter("tuyabot_ignored", "Requests ignored by design (forged buttons, channel posts...)",
                                ["platform", "reason"], registry=r)
+        self.busy = Counter("tuyabot_busy", "Questions turned away with the busy reply (answers at their bound)",
+                            ["platform"], registry=r)
         self.queue_depth = Gauge("tuyabot_generation_queue_depth", "Generations admitted (running or waiting)",
                                  registry=r)
         self.generations = queue_depth or (lambda: 0.0)

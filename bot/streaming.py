@@ -7,12 +7,13 @@ import contextlib
 import contextvars
 import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Executor
 
 from bot.core import Answer
 
 
-async def in_thread(items: Iterator[str | Answer]) -> AsyncIterator[str | Answer]:
-    """Consume a blocking iterator in a worker thread, yielding its items on the event loop. When the reader
+async def in_thread(items: Iterator[str | Answer], pool: Executor) -> AsyncIterator[str | Answer]:
+    """Consume a blocking iterator in a thread of ``pool``, yielding its items on the event loop. When the reader
     stops early (cancelled, or an error), the iterator is closed in its thread, which stops the model."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
@@ -37,7 +38,7 @@ async def in_thread(items: Iterator[str | Answer]) -> AsyncIterator[str | Answer
             if close is not None:
                 close()
 
-    worker = loop.run_in_executor(None, contextvars.copy_context().run, pump)  # the request id goes along
+    worker = loop.run_in_executor(pool, contextvars.copy_context().run, pump)  # the request id goes along
     try:
         while True:
             kind, value = await queue.get()
@@ -51,10 +52,10 @@ async def in_thread(items: Iterator[str | Answer]) -> AsyncIterator[str | Answer
         raise value  # type: ignore[misc]
 
 
-async def final_in_thread(items: Iterator[str | Answer]) -> Answer:
-    """The ``Answer`` that ends the stream, read in a worker thread (cancellable, as ``in_thread``)."""
+async def final_in_thread(items: Iterator[str | Answer], pool: Executor) -> Answer:
+    """The ``Answer`` that ends the stream, read in a thread of ``pool`` (cancellable, as ``in_thread``)."""
     answer: Answer | None = None
-    async for item in in_thread(items):
+    async for item in in_thread(items, pool):
         if isinstance(item, Answer):
             answer = item
     if answer is None:

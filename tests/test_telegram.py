@@ -410,3 +410,27 @@ def test_a_question_that_must_wait_is_told_its_place_first(bot_components, emula
             "Recibí tu pregunta. Hay 2 consultas antes que la tuya; te respondo en cuanto pueda.")
     finally:
         bot.close()
+
+
+def test_past_the_answer_bound_questions_are_turned_away_at_once(bot_components, emulator) -> None:
+    text = unrepeated_text(2, 4, ["{w}"], piece_chars=6)
+    slow = ScriptedChatModel(pieces=[text[i:i + 6] for i in range(0, len(text), 6)], piece_seconds=0.4)
+    bot = RunningBot(bot_components(slow, llm_queue_size=2), emulator, webhook=False)
+    users = [110, 111, 112, 113]
+    try:
+        for user in users:
+            bot.user(user).send(QUESTION)
+        def replied(user: int) -> bool:
+            return bool(_answers(bot, user)) or any(c.params.get("text") == texts.BUSY for c in bot.sent(user))
+        bot.proxy.wait_for(lambda _: all(replied(u) for u in users), 120)
+        answered = [u for u in users if _answers(bot, u)]
+        busy = [u for u in users if any(c.params.get("text") == texts.BUSY for c in bot.sent(u))]
+        assert len(answered) == 2 and sorted(answered + busy) == users
+        assert len(slow.prompts) == 2  # the two turned away never reached retrieval or the model
+        assert 'tuyabot_busy_total{platform="telegram"} 2.0' in bot.core.metrics.exposition().decode()
+    finally:
+        bot.close()
+
+
+def _answers(bot: RunningBot, chat_id: int) -> list[Call]:
+    return [c for c in bot.sent(chat_id) if _feedback_data(c)]

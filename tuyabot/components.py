@@ -152,7 +152,7 @@ class Components:
         return BotCore(self.chat, self.conversations, lambda: self.indexer.refresh(s.crawl_base_url),
                        max_message_chars=s.bot_max_message_chars,
                        rate_limit=RateLimit(s.bot_rate_limit, s.bot_rate_limit_storage_uri),
-                       metrics=Metrics(queue_depth=self._queue_depth))
+                       max_answers=s.llm_queue_size, metrics=Metrics(queue_depth=self._queue_depth))
 
     def _queue_depth(self) -> float:
         """Generations admitted (running or waiting) by the in-process model; 0 before it is built."""

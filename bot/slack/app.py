@@ -133,6 +133,9 @@ class Listeners:
         if self.core.in_flight.stopping:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.SHUTTING_DOWN)
             return
+        if not self.core.has_room(PLATFORM):
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.BUSY)
+            return
         async with self.core.in_flight.track(lambda: client.chat_postMessage(channel=channel, thread_ts=thread_ts,
                                                                              text=texts.SHUTTING_DOWN)):
             await self._reply(event, client, text, chat_id, thread_ts)
@@ -149,7 +152,8 @@ class Listeners:
             await client.reactions_add(channel=channel, name="eyes", timestamp=event["ts"])
             if ahead := self.core.questions_ahead():  # a long wait: say so now, with the question's place
                 await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.queued(ahead))
-            answer = await final_in_thread(self.core.stream(ConversationKey(PLATFORM, chat_id, user), text))
+            answer = await final_in_thread(self.core.stream(ConversationKey(PLATFORM, chat_id, user), text),
+                                           self.core.answer_pool)
             feedback = f"{answer.message_id}|{chat_id}" if self.core.wants_feedback(answer) else None
             for message in answer_messages(answer.text, [(s.url, s.title) for s in answer.sources], texts.SOURCES,
                                            feedback):

@@ -127,6 +127,9 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if core.in_flight.stopping:
         await message.reply_text(texts.SHUTTING_DOWN)
         return
+    if not core.has_room(PLATFORM):
+        await message.reply_text(texts.BUSY)
+        return
     async with core.in_flight.track(lambda: message.reply_text(texts.SHUTTING_DOWN)), typing(context, message.chat_id):
         try:
             if ahead := core.questions_ahead():  # a long wait: say so now, with the question's place
@@ -229,7 +232,7 @@ async def _stream_answer(message: Message, core: BotCore, key: ConversationKey, 
     shown = ""
     answer: Answer | None = None
     draft = ""
-    async for item in in_thread(core.stream(key, text)):
+    async for item in in_thread(core.stream(key, text), core.answer_pool):
         if isinstance(item, Answer):
             answer = item
             continue

@@ -89,9 +89,10 @@ class CompatState:
     calls: list[Call] = field(default_factory=list)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
-    flood: dict[str, int] = field(default_factory=dict)  # method -> how many more calls get 429
+    faults: dict[str, list[str]] = field(default_factory=dict)  # method -> faults its next calls meet
 
 
+SLOW_RESPONSE_SECONDS = 6.0  # past python-telegram-bot's default read timeout (5 s)
 ANSWERED_HERE = {"sendChatAction", "setMyCommands", "deleteMyCommands", "setChatMenuButton"}
 
 
@@ -113,8 +114,14 @@ class CompatProxy:
 
     def flood(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` get 429 with retry_after 1, as Telegram's flood control does."""
+        self.fail(method, *["429"] * times)
+
+    def fail(self, method: str, *faults: str) -> None:
+        """The next calls of ``method`` meet these faults, one each: "429" (flood control), "502" (Telegram's
+        gateway fails; nothing done), or "slow" (done, but the response comes after the bot's read timeout).
+        Each is recorded as a call named ``method!fault``."""
         with self.state.changed:
-            self.state.flood[method] = times
+            self.state.faults[method] = list(faults)
 
     def calls(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
         with self.state.changed:
@@ -157,9 +164,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         token, method = parts[0][len("bot"):], parts[1]
         params = _params(body, self.headers.get("Content-Type", ""))
-        if self._flooded(method, params):
+        fault = self._fault(method, params)
+        if fault == "429":
             self._reply(429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                               "parameters": {"retry_after": 1}})
+            return
+        if fault == "502":
+            self._reply(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
             return
         try:
             data = self._bot_call(token, method, dict(params))
@@ -170,17 +181,20 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             with self.state.changed:
                 self.state.calls.append(Call(method, params, data.get("result")))
                 self.state.changed.notify_all()
+        if fault == "slow":
+            time.sleep(SLOW_RESPONSE_SECONDS)
         self._reply(200, data)
 
-    def _flooded(self, method: str, params: dict[str, Any]) -> bool:
-        """Telegram's flood control: answer 429 (retry after 1 s) while the test asked for it (recorded)."""
+    def _fault(self, method: str, params: dict[str, Any]) -> str | None:
+        """The fault this call meets, if the test asked for one (recorded)."""
         with self.state.changed:
-            if self.state.flood.get(method, 0) <= 0:
-                return False
-            self.state.flood[method] -= 1
-            self.state.calls.append(Call(f"{method}!429", params, None))
+            faults = self.state.faults.get(method)
+            if not faults:
+                return None
+            fault = faults.pop(0)
+            self.state.calls.append(Call(f"{method}!{fault}", params, None))
             self.state.changed.notify_all()
-            return True
+            return fault
 
     def _bot_call(self, token: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method in ANSWERED_HERE:

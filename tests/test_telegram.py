@@ -387,14 +387,18 @@ def test_channel_posts_are_ignored_and_forged_buttons_never_reach_the_database(b
         bot.close()
 
 
-def test_flood_control_is_waited_out_and_the_answer_delivered_once(bot_components, emulator) -> None:
+def test_flood_control_and_passing_faults_are_retried_and_the_answer_delivered_once(bot_components, emulator
+                                                                                    ) -> None:
     bot = RunningBot(bot_components(), emulator, webhook=False)
     try:
-        bot.proxy.flood("sendMessage", 2)  # Telegram says "retry after 1 s" twice
+        bot.proxy.fail("sendMessage", "429", "502", "502")  # "retry after 1 s", then Telegram's gateway fails twice
+        bot.proxy.fail("editMessageText", "slow")  # done, but answered after the bot stopped waiting
         bot.user(108).send(QUESTION)
         answers = bot.wait_answers(108, timeout=120)
-        assert len(bot.proxy.calls("sendMessage!429")) == 2
+        faults = [c.method for c in bot.proxy.calls() if "!" in c.method]
+        assert faults == ["sendMessage!429", "sendMessage!502", "sendMessage!502", "editMessageText!slow"]
         assert len(answers) == 1 and len([c for c in bot.sent(108) if c.method == "sendMessage"]) == 1
+        assert texts.ERROR not in [c.params.get("text") for c in bot.sent(108)]
     finally:
         bot.close()
 

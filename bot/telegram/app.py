@@ -9,7 +9,6 @@ from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -23,6 +22,7 @@ from bot.core import BotCore
 from bot.in_flight import InFlight
 from bot.platforms import PlatformSetupError
 from bot.telegram import handlers
+from bot.telegram.delivery import RetryingRateLimiter
 from tuyabot.settings import Settings
 
 COMMANDS = [
@@ -54,7 +54,7 @@ def build_application(core: BotCore, settings: Settings) -> Application:
                                  "in .env (see README, 'Telegram')")
     app = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
            .base_url(settings.telegram_api_base_url).concurrent_updates(16).post_init(_register_commands)
-           .rate_limiter(AIORateLimiter(max_retries=3)).build())  # flood limits kept; 429s waited out, retried
+           .rate_limiter(RetryingRateLimiter(max_retries=3)).build())  # flood limits kept; 429s and 5xx retried
     app.bot_data["core"] = core
     app.bot_data["config"] = handlers.TelegramConfig(settings.telegram_admins, settings.telegram_edit_interval_seconds)
     app.add_handler(TypeHandler(Update, handlers.tag_request), group=-1)  # the request id, before any handler

@@ -115,12 +115,19 @@ class BotCore:
     async def gate(self, platform: str, user_id: str, text: str) -> Gate:
         """Check a message before any model work; a passing message counts against the rate limit (through
         the limiter's async API: a Redis-backed limit never blocks the adapters' event loop)."""
-        if not printable(text).strip():  # nothing a reader would see (zero-width, control characters)
+        screened = self.screen(text)
+        if screened is not Gate.OK:
+            return screened
+        if not await self._limiter.hit(self._rate, platform, user_id):
+            return Gate.RATE_LIMITED
+        return Gate.OK
+
+    def screen(self, text: str) -> Gate:
+        """What the text alone says of a message: nothing a reader would see, too long, or fine."""
+        if not printable(text).strip():  # zero-width and control characters only
             return Gate.EMPTY
         if len(text) > self.max_message_chars:
             return Gate.TOO_LONG
-        if not await self._limiter.hit(self._rate, platform, user_id):
-            return Gate.RATE_LIMITED
         return Gate.OK
 
     def has_room(self, platform: str) -> bool:

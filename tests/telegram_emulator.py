@@ -305,7 +305,9 @@ class User:
         return message
 
     def send(self, text: str | None = None, **extra: Any) -> None:
-        httpx.post(f"{self.emulator.url}/sendMessage", json=self.message(text, **extra), timeout=10).raise_for_status()
+        body = json.dumps(self.message(text, **extra))  # ASCII escapes: a lone surrogate travels as Telegram sends it
+        httpx.post(f"{self.emulator.url}/sendMessage", content=body, timeout=10,
+                   headers={"Content-Type": "application/json"}).raise_for_status()
 
     def mention(self, text: str) -> None:
         """A group message mentioning the bot at its start."""

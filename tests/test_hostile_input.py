@@ -1,10 +1,16 @@
 """A corpus of hostile messages through the core every adapter calls (gate, then answer): each gets a polite
 reply or an answer, nothing raises, nothing leaks (card and ID numbers masked in storage, logs and replies),
-no traceback in the log. The adapters' rendering of hostile text is tested in test_telegram / test_slack."""
+no traceback in the log; then the console's. The same corpus through each adapter (and its own abuse: commands
+with arguments, a non-admin's /refresh, edits, forwarded messages, anonymous group admins) is in test_telegram
+and test_slack."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +57,26 @@ def test_a_hostile_message_gets_a_polite_reply_and_leaks_nothing(name: str, bot_
         assert secret not in stored and secret not in answer.text and secret not in caplog.text
     assert all(secret not in prompt for prompt in model.prompts for secret in (CARD, ID_NUMBER))
     assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_the_hostile_corpus_in_the_console_gets_polite_replies_and_the_session_goes_on(site, tmp_path,
+                                                                                       models_dir) -> None:
+    """`tuyabot chat` in its own process, fed the corpus (and bytes that are not UTF-8) on its standard input."""
+    _, base = site
+    env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(tmp_path / "data"),
+           "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
+           "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "16", "CRAWL_DELAY_SECONDS": "0",
+           "CRAWL_BASE_URL": base, "GROUNDING_MIN_ANSWER_SHARE": "0", "BOT_MAX_MESSAGE_CHARS": "1000"}
+    tuyabot = str(Path(sys.executable).with_name("tuyabot"))
+    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True, cwd=tmp_path)
+    lines = [HOSTILE[name] for name in ("huge", "control and NUL", "lone surrogates", "zero-width only",
+                                        "html", "reveal the prompt (es)", "card and id")]
+    stdin = "\n".join(lines).encode("utf-8", "surrogatepass") + b"\n\xff\xfe no es UTF-8\n/salir\n"
+    done = subprocess.run([tuyabot, "chat"], env=env, input=stdin, capture_output=True, cwd=tmp_path, timeout=600)
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 0, err[-2000:]
+    assert out.count(texts.TOO_LONG.format(limit=1000)) == 1 and out.count(texts.HELP) == 1
+    assert out.count("tuyabot> ") >= len(lines) + 1  # every line got a reply, the bytes that are not UTF-8 too
+    assert "Traceback" not in out + err and "ERROR" not in err
+    for secret in (CARD, ID_NUMBER):
+        assert secret not in out and secret not in err

@@ -20,16 +20,19 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from bot import texts
 from bot.slack.app import build_app, start_http, start_socket
 from bot.slack.blocks import FEEDBACK_UP, MAX_BLOCKS, SECTION_LIMIT
 from storage.conversations import ConversationKey
+from storage.models import Message
 from tests import fixture_site
 from tests.chat_server import ChatServer
-from tests.doubles import unrepeated_text
+from tests.doubles import ScriptedChatModel, unrepeated_text
 from tests.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, SlackCall, signed
 from tests.telegram_emulator import free_port
+from tests.test_hostile_input import CARD, HOSTILE, ID_NUMBER
 from tuyabot.components import Components
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -261,9 +264,9 @@ def test_feedback_buttons_store_the_vote(slack) -> None:
     assert app.components.conversations.feedback_for(message_id) == [1]
 
 
-def _command(app: RunningSlackApp, user: str) -> httpx.Response:
+def _command(app: RunningSlackApp, user: str, text: str = "") -> httpx.Response:
     return app.post_form({"token": "legacy", "team_id": TEAM_ID, "channel_id": "C0001", "user_id": user,
-                          "command": "/tuyabot-refresh", "text": "", "api_app_id": "A0001", "trigger_id": "t2",
+                          "command": "/tuyabot-refresh", "text": text, "api_app_id": "A0001", "trigger_id": "t2",
                           "response_url": f"{app.fake.url}/response/{user}"})
 
 
@@ -367,3 +370,36 @@ def test_rate_limited_posts_are_retried_after_the_wait_and_delivered_once(slack)
     (answer,) = app.wait_answers("C0001", timeout=120)
     assert len(app.fake.of("chat.postMessage!429")) == 1
     assert answer.args["thread_ts"] == "1700000011.000100"
+
+
+def test_the_hostile_corpus_gets_one_polite_reply_each_and_leaks_nothing(slack, bot_components, caplog) -> None:
+    model = ScriptedChatModel(reply="Sí, la Tarjeta Oro es internacional y funciona en comercios de todo el mundo.")
+    components = bot_components(model, bot_max_message_chars=1000, llm_queue_size=32)
+    app = slack(components=components)
+    channels = {name: f"CH{i:03d}" for i, name in enumerate(HOSTILE)}
+    for name, channel in channels.items():
+        assert app.post_json(event_payload(mention(HOSTILE[name][:40_000], channel=channel))).status_code == 200
+    edited = message("texto editado", channel="CEDIT", subtype="message_changed")  # edits are not questions
+    assert app.post_json(event_payload(edited)).status_code == 200
+    for _ in range(3):  # a non-admin, again and again, with an argument the command doesn't take
+        assert "solo los administradores" in _command(app, "UANA0001", "ya mismo").json()["text"]
+
+    def replies(channel: str) -> list[SlackCall]:  # what the channel was sent, but the "your place" notice
+        return [c for c in app.fake.of("chat.postMessage") if c.args.get("channel") == channel
+                and not str(c.args.get("text", "")).startswith("Recibí tu pregunta")]
+    app.fake.wait_for(lambda: all(replies(c) for c in channels.values()), timeout=120)
+    time.sleep(1)  # and nothing more comes
+    assert {name: len(replies(c)) for name, c in channels.items()} == {name: 1 for name in channels}
+    assert not replies("CEDIT")
+    posted = [json.dumps(c.args, ensure_ascii=False) for c in app.fake.calls]
+    assert not [p for p in posted if texts.ERROR in p or texts.BUSY in p]
+    assert replies(channels["huge"])[0].args["text"] == texts.TOO_LONG.format(limit=1000)
+    for name in ("empty", "whitespace", "zero-width only"):
+        assert replies(channels[name])[0].args["text"] == texts.HELP
+    assert not [p for p in posted if "<!channel>" in p or "<!here>" in p]  # never a broadcast from the bot
+    assert [e.outcome for e in components.conversations.audit_events("refresh")] == ["refused"] * 3
+    with components.db.session() as session:
+        stored = " ".join(session.scalars(select(Message.content)))
+    for secret in (CARD, ID_NUMBER):
+        assert not [p for p in posted if secret in p] and secret not in stored and secret not in caplog.text
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]

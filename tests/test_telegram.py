@@ -32,6 +32,7 @@ from tests import fixture_site
 from tests.chat_server import ChatServer
 from tests.doubles import ScriptedChatModel, unrepeated_text
 from tests.telegram_emulator import BOT_ID, BOT_USERNAME, Call, CompatProxy, Emulator, User, free_port, visible_text
+from tests.test_hostile_input import CARD, HOSTILE, ID_NUMBER
 from tuyabot.components import Components
 
 ADMIN = 4242
@@ -438,3 +439,50 @@ def test_past_the_answer_bound_questions_are_turned_away_at_once(bot_components,
 
 def _answers(bot: RunningBot, chat_id: int) -> list[Call]:
     return [c for c in bot.sent(chat_id) if _feedback_data(c)]
+
+
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+
+
+def test_the_hostile_corpus_gets_one_polite_reply_each_and_leaks_nothing(bot_components, emulator,
+                                                                        caplog) -> None:
+    model = ScriptedChatModel(reply="Sí, la Tarjeta Oro es internacional y funciona en comercios de todo el mundo.")
+    components = bot_components(model, bot_max_message_chars=1000, llm_queue_size=32)
+    bot = RunningBot(components, emulator, webhook=False)
+    chats = {name: 600 + i for i, name in enumerate(HOSTILE) if name != "empty"}  # Telegram sends no empty text
+    try:
+        for name, chat in chats.items():
+            bot.user(chat).send(HOSTILE[name][:4096])  # as long as Telegram lets a message be
+        bot.user(700).send("/reset ahora mismo por favor")  # commands with arguments they don't take
+        bot.user(701).send("/start <b>x</b>")
+        for _ in range(3):
+            bot.user(702).send("/refresh")  # a non-admin, again and again
+        bot.user(703).send(QUESTION, forward_origin={"type": "hidden_user", "date": int(time.time()),
+                                                      "sender_user_name": "Alguien"})
+        group = bot.user(704, chat_id=-100704, chat_type="supergroup")
+        group.sender = ANONYMOUS_ADMIN  # an anonymous group admin, speaking as the group
+        group.mention(QUESTION)
+        expected = {chat: 1 for chat in chats.values()} | {700: 1, 701: 1, 702: 3, 703: 1, -100704: 1}
+
+        def replies(chat: int) -> list[str]:  # what the chat was sent, but the "your place" notice
+            return [c.params["text"] for c in bot.sent(chat)
+                    if c.method == "sendMessage" and not c.params["text"].startswith("Recibí tu pregunta")]
+        bot.proxy.wait_for(lambda _: all(len(replies(c)) >= n for c, n in expected.items()), 120)
+        time.sleep(1)  # and nothing more comes
+        assert {chat: len(replies(chat)) for chat in expected} == expected
+        sent = [c.params["text"] for c in bot.proxy.calls() if c.method in ("sendMessage", "editMessageText")]
+        assert texts.ERROR not in sent and texts.BUSY not in sent
+        assert replies(chats["huge"]) == [texts.TOO_LONG.format(limit=1000)]
+        assert replies(chats["zero-width only"]) == replies(chats["whitespace"]) == [texts.HELP]
+        assert replies(702) == [texts.REFRESH_REFUSED] * 3
+        assert [e.outcome for e in components.conversations.audit_events("refresh")] == ["refused"] * 3
+        for html in sent:
+            visible_text(html)  # only Telegram's tags, balanced: the user's <b>, <a>, <script> arrive as text
+        with components.db.session() as session:
+            stored = " ".join(session.scalars(select(Message.content)))
+        for secret in (CARD, ID_NUMBER):
+            assert not [text for text in sent if secret in text]
+            assert secret not in stored and secret not in caplog.text
+        assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
+    finally:
+        bot.close()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +17,12 @@ from bot.platforms import PLATFORMS
 from rag import model_fetch
 from tuyabot.logs import configure_logging
 from tuyabot.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from storage.conversations import ConversationKey
+    from tuyabot.components import Components
+
+log = logging.getLogger(__name__)
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
@@ -262,12 +269,15 @@ def ask(
 @app.command()
 def chat(user: Annotated[str, typer.Option("--user", help="Whose conversation.")] = "console") -> None:
     """Interactive console chat with memory; answers stream as they are generated. /reset, /salir."""
-    from rag.chat import Answer
+    from bot.core import Gate
+    from bot.texts import gate_reply
     from storage.conversations import ConversationKey
 
     settings = _settings()
     components = _components(settings)
     key = ConversationKey("cli", "console", user)
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 are read as "�", not a crash
     typer.echo("TuyaBot: pregúntame sobre los productos de TUYA. /reset borra la conversación, /salir termina.")
     try:
         while True:
@@ -283,22 +293,39 @@ def chat(user: Annotated[str, typer.Option("--user", help="Whose conversation.")
                 continue
             if not text:
                 continue
-            typer.echo("tuyabot> ", nl=False)
-            try:
-                shown = ""
-                for item in components.chat.stream(key, text):
-                    if isinstance(item, Answer):
-                        if item.text != shown.strip():  # the draft was replaced (e.g. a figure in no page)
-                            typer.echo(f"\ntuyabot> {item.text}", nl=False)
-                        typer.echo("")
-                        _print_answer(item)
-                    else:
-                        shown += item
-                        typer.echo(item, nl=False)
-            except _known_errors() as exc:
-                typer.secho(f"\nerror: {exc}", fg=typer.colors.RED, err=True)
+            screened = components.core.screen(text)
+            if screened is not Gate.OK:
+                typer.echo(f"tuyabot> {gate_reply(screened, components.core.max_message_chars)}")
+                continue
+            _console_answer(components, key, text)
     finally:
         components.close()
+
+
+def _console_answer(components: Components, key: ConversationKey, text: str) -> None:
+    """Stream one answer to the console; a fault costs this answer, never the session (Ctrl-C stops it)."""
+    from bot.texts import ERROR
+    from rag.chat import Answer
+
+    typer.echo("tuyabot> ", nl=False)
+    shown = ""
+    try:
+        for item in components.chat.stream(key, text):
+            if isinstance(item, Answer):
+                if item.text != shown.strip():  # the draft was replaced (e.g. a figure in no page)
+                    typer.echo(f"\ntuyabot> {item.text}", nl=False)
+                typer.echo("")
+                _print_answer(item)
+            else:
+                shown += item
+                typer.echo(item, nl=False)
+    except KeyboardInterrupt:
+        typer.echo("\n(respuesta interrumpida)")
+    except _known_errors() as exc:
+        typer.secho(f"\nerror: {exc}", fg=typer.colors.RED, err=True)
+    except Exception:
+        log.exception("the console answer failed")
+        typer.echo(f"\ntuyabot> {ERROR}")
 
 
 @app.command()

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.message import Message
 
 import httpx
 from bs4 import BeautifulSoup
@@ -239,7 +240,7 @@ class _CrawlRun:
         if ctype not in HTML_TYPES or response.body is None:
             self.result.skipped[url] = f"not HTML ({ctype or 'no Content-Type'})"
             return
-        extracted = extract(response.body, final)
+        extracted = extract(response.body, final, declared_charset(response.headers.get("content-type", "")))
         links = tuple(dict.fromkeys(u for u in (normalize(h, final) for h in extracted.links) if u))
         if extracted.canonical and path_and_query(final) == path_and_query(self.base):
             canonical = normalize(extracted.canonical, final)
@@ -293,8 +294,8 @@ class _CrawlRun:
         url = f"{self.origin}/robots.txt"
         try:
             response = await self._get(url, {})
-        except (httpx.TransportError, RetryableStatus) as exc:
-            self.result.failed[url] = f"robots.txt unreachable: {exc}"
+        except (httpx.HTTPError, RetryableStatus) as exc:  # unreachable, or over the size bound
+            self.result.failed[url] = f"robots.txt unreadable: {exc}"
             return False
         if response.status == 200 and response.body is not None:
             self.robots = Protego.parse(response.body.decode("utf-8", errors="replace"))
@@ -315,8 +316,8 @@ class _CrawlRun:
             done.add(sitemap)
             try:
                 response = await self._get(rebase(sitemap, self.origin), {})
-            except (httpx.TransportError, RetryableStatus) as exc:
-                log.warning("sitemap %s unreachable: %s", sitemap, exc)
+            except (httpx.HTTPError, RetryableStatus) as exc:  # unreachable, or over the size bound
+                log.warning("sitemap %s unreadable: %s", sitemap, exc)
                 continue
             if response.status != 200 or not response.body:
                 continue
@@ -327,6 +328,13 @@ class _CrawlRun:
             else:
                 urls.extend(u for u in (normalize(x, sitemap) for x in locs) if u)
         return urls
+
+
+def declared_charset(content_type: str) -> str | None:
+    """The charset a Content-Type header declares, if any (``text/html; charset=ISO-8859-1`` -> iso-8859-1)."""
+    header = Message()
+    header["content-type"] = content_type
+    return header.get_content_charset()
 
 
 async def _read_bounded(response: httpx.Response, limit: int) -> bytes:

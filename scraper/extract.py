@@ -41,9 +41,10 @@ class Extracted:
     follow_links: bool
 
 
-def extract(html: str | bytes, url: str) -> Extracted:
-    """Parse one HTML document fetched from ``url``. Links are returned as written (unresolved)."""
-    soup = BeautifulSoup(html, "lxml")
+def extract(html: str | bytes, url: str, encoding: str | None = None) -> Extracted:
+    """Parse one HTML document fetched from ``url`` (bytes in ``encoding`` when the server declared one, which
+    wins over the document's own guess). Links are returned as written (unresolved)."""
+    soup = BeautifulSoup(html, "lxml", from_encoding=encoding if isinstance(html, bytes) else None)
     robots = _meta_robots(soup)
     follow = "nofollow" not in robots and "none" not in robots
     links = tuple(

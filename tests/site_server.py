@@ -6,7 +6,9 @@ is recorded with its headers. Pages get an ETag and honour If-None-Match with 30
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +23,9 @@ class Route:
     status: int = 200
     location: str | None = None
     etag: bool = True
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Content-Encoding
+    delay_seconds: float = 0.0  # a slow page
+    reset: bool = False  # the connection is dropped before any response
 
 
 @dataclass
@@ -63,7 +68,12 @@ def start(site: Site) -> tuple[ThreadingHTTPServer, str]:
             route = site.routes.get(path)
             if route is None:
                 return self._send(404, b"<h1>No encontrada</h1>", "text/html; charset=utf-8", {})
-            headers = {}
+            if route.reset:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return None
+            time.sleep(route.delay_seconds)
+            headers = dict(route.headers)
             if route.location:
                 headers["Location"] = route.location
             if route.status == 200 and route.etag:
@@ -81,7 +91,8 @@ def start(site: Site) -> tuple[ThreadingHTTPServer, str]:
             for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            self.wfile.write(body)
+            with contextlib.suppress(OSError):  # the client stopped reading (a body over its bound)
+                self.wfile.write(body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

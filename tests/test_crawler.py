@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import replace
 from pathlib import Path
 
@@ -89,4 +90,40 @@ def test_expected_page_failures_are_one_log_line_with_the_reason(site, caplog) -
     assert {path_and_query(u) for u in result.failed} == {"/credito", "/ahorro"}
     assert failures and not any(r.exc_info for r in failures)
     assert any("larger than 200000 bytes" in r.getMessage() for r in failures)
+    assert "Traceback" not in caplog.text
+
+
+def test_a_hostile_site_is_crawled_within_bounds_and_its_good_pages_kept(site, caplog) -> None:
+    s, base = site
+    hostile = {
+        "/vacia": Route(b""),  # 200 with nothing in it
+        "/enorme": Route(b"<p>" + b"x" * (20 * 2**20) + b"</p>"),  # 20 MB
+        "/bomba": Route(gzip.compress(b"\0" * (50 * 2**20)), headers={"Content-Encoding": "gzip"}),  # 50 KB -> 50 MB
+        "/lenta": Route(fixture_site.page("/lenta", "Lenta", "<p>Llega tarde.</p>"), delay_seconds=3),
+        "/corte": Route(reset=True),
+        "/error": Route(b"<h1>Error</h1>", status=502),
+        "/bucle-a": Route(status=301, location="/bucle-b"),
+        "/bucle-b": Route(status=301, location="/bucle-a"),
+        "/latina": Route("<html><head><title>Atención</title></head><body><main><h1>Atención</h1>"
+                         "<p>Señor cliente: crédito en línea.</p></main></body></html>".encode("latin-1"),
+                         content_type="text/html; charset=iso-8859-1"),  # declared only in the HTTP header
+    }
+    s.routes.update(hostile)
+    s.routes["/sitemap.xml"] = Route(  # an index of two sitemaps: the pages, and 100,000 URLs (6 MB, over the bound)
+        b'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<sitemap><loc>{BASE}/sitemap-grande.xml</loc></sitemap><sitemap><loc>{BASE}/sitemap-paginas.xml</loc>"
+        b"</sitemap></sitemapindex>", "application/xml", etag=False)
+    s.routes["/sitemap-grande.xml"] = Route(fixture_site.sitemap([f"/p/{n}" for n in range(100_000)]),
+                                            "application/xml", etag=False)
+    s.routes["/sitemap-paginas.xml"] = Route(fixture_site.sitemap(["/", "/tarjeta", "/credito", "/ahorro", *hostile]),
+                                             "application/xml", etag=False)
+    config = replace(FAST, max_pages=40, max_bytes=4 * 2**20, timeout_seconds=1.0, retries=2)
+    with caplog.at_level("WARNING", logger="scraper.crawler"):
+        result = Crawler(config).crawl(base)
+    got = {path_and_query(p.fetch_url): p.page for p in result.pages}
+    assert {"/", "/tarjeta", "/credito", "/ahorro", "/latina"} <= set(got)
+    assert "Señor cliente: crédito en línea." in got["/latina"].text()  # decoded by its declared charset
+    assert {"/enorme", "/bomba", "/lenta", "/corte", "/error"} <= {path_and_query(u) for u in result.failed}
+    assert len(result.requested) <= 40 * config.retries + 4  # bounded: robots.txt, three sitemaps, 40 URLs
+    assert "sitemap-grande.xml unreadable: body larger than 4194304 bytes" in caplog.text
     assert "Traceback" not in caplog.text

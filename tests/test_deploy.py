@@ -3,7 +3,11 @@ installs what the compose file needs."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -54,3 +58,23 @@ def test_the_lock_holds_every_pin_of_pyproject_at_its_version() -> None:
 
 def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _audit_verdict(tmp_path: Path, dependencies: list[dict[str, object]], **env: str) -> subprocess.CompletedProcess:
+    report = tmp_path / "audit.json"
+    report.write_text(json.dumps({"dependencies": dependencies, "fixes": []}), encoding="utf-8")
+    return subprocess.run([sys.executable, str(REPO / ".ci" / "audit_verdict.py"), str(report)], capture_output=True,
+                          text=True, env={**os.environ, **env})
+
+
+def test_the_audit_fails_on_a_vulnerability_with_a_fix_and_says_when_it_could_not_audit(tmp_path: Path) -> None:
+    clean = {"name": "httpx", "version": "0.28.1", "vulns": []}
+    unfixed = {"name": "torch", "version": "2.13.0", "vulns": [{"id": "PYSEC-1", "fix_versions": []}]}
+    fixable = {"name": "aiohttp", "version": "3.14.5", "vulns": [{"id": "GHSA-x", "fix_versions": ["3.14.6"]}]}
+    skipped = {"name": "tuyabot", "skip_reason": "Dependency not found on PyPI and could not be audited"}
+    assert _audit_verdict(tmp_path, [clean, unfixed, skipped]).returncode == 0
+    failed = _audit_verdict(tmp_path, [clean, fixable])
+    assert failed.returncode == 1 and "aiohttp 3.14.5: GHSA-x (fixed in 3.14.6)" in failed.stdout
+    offline = _audit_verdict(tmp_path, [skipped])
+    assert offline.returncode == 0 and "not reachable" in offline.stderr
+    assert _audit_verdict(tmp_path, [skipped], TUYABOT_AUDIT="required").returncode == 1

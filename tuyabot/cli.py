@@ -308,16 +308,12 @@ def _console_answer(components: Components, key: ConversationKey, text: str) -> 
     from rag.chat import Answer
 
     typer.echo("tuyabot> ", nl=False)
-    shown = ""
     try:
-        for item in components.chat.stream(key, text):
+        for item in components.chat.stream(key, text):  # the streamed text joined is the answer (checked)
             if isinstance(item, Answer):
-                if item.text != shown.strip():  # the draft was replaced (e.g. a figure in no page)
-                    typer.echo(f"\ntuyabot> {item.text}", nl=False)
                 typer.echo("")
                 _print_answer(item)
             else:
-                shown += item
                 typer.echo(item, nl=False)
     except KeyboardInterrupt:
         typer.echo("\n(respuesta interrumpida)")

@@ -106,8 +106,9 @@ class Indexer:
         vectors, report.chunks_embedded = self._vectors(chunks)
         self._publish(chunks, vectors)
         per_page: dict[str, int] = {}
-        for c in chunks:
-            per_page[c.url] = per_page.get(c.url, 0) + 1
+        for c in chunks:  # a site-wide block (its URL a fragment of the page it was seen on) counts for that page
+            page_url = c.url.split("#", 1)[0]
+            per_page[page_url] = per_page.get(page_url, 0) + 1
         self.registry.replace_all(
             replace(r, chunk_count=per_page.get(url, 0)) for url, r in current.items()
         )

@@ -1,17 +1,21 @@
-"""Blocks that repeat across the site (service hours, contact lines, "why us" blurbs) kept once.
+"""Blocks that repeat across the site (service hours, contact lines, "why us" blurbs) as their own documents.
 
-A line is site-wide when it stands on at least ``min_pages`` pages. Each site-wide line is kept on
-one owner page (the one with the shortest URL path that holds it, so the home page when it
-does) and removed from every other page, so the index holds one copy: not seventeen, not zero.
+A line is site-wide when it stands on at least ``min_pages`` pages. A run of site-wide lines (a contact
+block) is removed from every page and indexed once as its own document, titled with the run's own label
+("Horarios y líneas de atención") rather than with one product page's name, and cited with the page it
+was seen on (the one with the shortest URL path that holds it, so the home page when it does: its URL
+plus a fragment naming the block). So the index holds one copy, not seventeen and not zero, and a
+question about service hours finds it under a title that says what it is.
 Lines repeated within one page are kept only the first time.
 
-A short site-wide line ("Medellín") is only removed where it stands next to another site-wide
-line (inside a repeated run, as in a contact block); alone among a page's own text it is content.
+A short site-wide line ("Medellín") is only treated as site-wide where it stands next to another
+site-wide line (inside a repeated run, as in a contact block); alone among a page's own text it is content.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -19,10 +23,12 @@ from urllib.parse import urlsplit
 from scraper.page import Block, Page, Section, Table
 
 LONG_LINE_CHARS = 40
+TITLE_MAX_CHARS = 80
+UNTITLED = "Información general de la compañía"
 
 
 def dedupe_pages(pages: Sequence[Page], min_pages: int = 3) -> list[Page]:
-    """Return the pages with within-page repeats and non-owned site-wide lines removed."""
+    """The pages without within-page repeats and site-wide runs, then one page per site-wide run."""
     pages = [_drop_repeats_within(p) for p in pages]
     presence: dict[str, set[str]] = defaultdict(set)
     for page in pages:
@@ -31,7 +37,46 @@ def dedupe_pages(pages: Sequence[Page], min_pages: int = 3) -> list[Page]:
     counts = Counter({line: len(urls) for line, urls in presence.items()})
     sitewide = {line for line, n in counts.items() if n >= min_pages}
     owner = {line: min(presence[line], key=_owner_rank) for line in sitewide}
-    return [_remove_foreign(page, sitewide, owner) for page in pages]
+    kept: list[Page] = []
+    blocks: list[Page] = []
+    for page in pages:
+        page, runs = _take_sitewide_runs(page, sitewide)
+        kept.append(page)
+        owned = [[line for line in run if owner[line] == page.url] for run in runs]
+        blocks.extend(_block_pages(page.url, [run for run in owned if run]))
+    return kept + blocks
+
+
+def block_title(lines: Sequence[str]) -> str:
+    """What a site-wide block is: its first label line ("Horarios y líneas de atención"), not a question or a
+    sentence; else a generic title."""
+    for line in lines:
+        line = line.strip()
+        if 0 < len(line) <= TITLE_MAX_CHARS and not line.endswith((".", "?", "!", ";", ",", ")")) \
+                and not any(ch.isdigit() for ch in line):
+            return line.rstrip(":").strip()
+    return UNTITLED
+
+
+def _block_pages(seen_on: str, runs: list[list[str]]) -> list[Page]:
+    """One page per run, at the URL it was seen on plus a fragment naming it; the title line leaves the body."""
+    out: list[Page] = []
+    for run in runs:
+        title = block_title(run)
+        body = [line for line in run if line.strip().rstrip(":").strip() != title] or run
+        fragment = "-".join(_slug_words(title)) or "bloque"
+        url = f"{seen_on}#{fragment}"
+        taken = {p.url for p in out}
+        n = 2
+        while url in taken:
+            url, n = f"{seen_on}#{fragment}-{n}", n + 1
+        out.append(Page(url=url, title=title, sections=(Section("", ("\n".join(body),)),)))
+    return out
+
+
+def _slug_words(title: str) -> list[str]:
+    folded = "".join(c for c in unicodedata.normalize("NFKD", title.lower()) if not unicodedata.combining(c))
+    return "".join(c if c.isalnum() else " " for c in folded).split()
 
 
 def _owner_rank(url: str) -> tuple[int, str]:
@@ -59,23 +104,30 @@ def _drop_repeats_within(page: Page) -> Page:
     return dataclasses.replace(page, sections=tuple(sections))
 
 
-def _remove_foreign(page: Page, sitewide: set[str], owner: dict[str, str]) -> Page:
-    """Drop site-wide lines this page does not own (short ones only inside a run of site-wide lines)."""
+def _take_sitewide_runs(page: Page, sitewide: set[str]) -> tuple[Page, list[list[str]]]:
+    """The page without its site-wide runs (short lines only inside a run of site-wide lines), and the runs."""
     flat = [
         (si, bi, li, line)
         for si, s in enumerate(page.sections)
         for bi, b in enumerate(s.blocks) if isinstance(b, str)
         for li, line in enumerate(b.split("\n"))
     ]
+    runs: list[list[str]] = []
     doomed: set[tuple[int, int, int]] = set()
+    previous = -2
     for i, (si, bi, li, line) in enumerate(flat):
-        if line not in sitewide or owner[line] == page.url:
+        if line not in sitewide:
             continue
         neighbours = [flat[j][3] for j in (i - 1, i + 1) if 0 <= j < len(flat)]
         if len(line) >= LONG_LINE_CHARS or any(n in sitewide for n in neighbours):
             doomed.add((si, bi, li))
+            if previous == i - 1:
+                runs[-1].append(line)
+            else:
+                runs.append([line])
+            previous = i
     if not doomed:
-        return page
+        return page, []
     sections = []
     for si, section in enumerate(page.sections):
         blocks: list[Block] = []
@@ -88,4 +140,4 @@ def _remove_foreign(page: Page, sitewide: set[str], owner: dict[str, str]) -> Pa
             blocks.append(block)
         if blocks:
             sections.append(Section(section.heading, tuple(blocks)))
-    return dataclasses.replace(page, sections=tuple(sections))
+    return dataclasses.replace(page, sections=tuple(sections)), runs

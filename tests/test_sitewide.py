@@ -10,15 +10,26 @@ def make(url: str, *blocks: str) -> Page:
     return Page(url=url, title=url, sections=(Section("", tuple(blocks)),))
 
 
-def test_contact_block_kept_once_on_the_shortest_url() -> None:
+def test_contact_block_is_its_own_document_seen_on_the_shortest_url() -> None:
     pages = [make("https://s.co/b", "Texto b", CONTACT), make("https://s.co/", "Inicio", CONTACT),
              make("https://s.co/a/c", "Texto c", CONTACT), make("https://s.co/d", "Texto d")]
-    out = {p.url: p.text() for p in dedupe_pages(pages, min_pages=3)}
-    holders = [u for u, t in out.items() if "Lunes a sábado de 8:00 am" in t]
-    assert holders == ["https://s.co/"]
-    assert "Medellín" in out["https://s.co/"]
-    assert "Medellín" not in out["https://s.co/b"]
-    assert "Texto b" in out["https://s.co/b"]
+    out = dedupe_pages(pages, min_pages=3)
+    holders = [p for p in out if "Lunes a sábado de 8:00 am" in p.text()]
+    assert [(p.url, p.title) for p in holders] == [("https://s.co/#horarios-de-atencion", "Horarios de atención")]
+    assert "Medellín\n(604) 444 3727" in holders[0].text()
+    texts = {p.url: p.text() for p in out}
+    assert "Medellín" not in texts["https://s.co/b"] and "Medellín" not in texts["https://s.co/"]
+    assert "Texto b" in texts["https://s.co/b"] and "Inicio" in texts["https://s.co/"]
+
+
+def test_a_block_without_a_label_gets_a_generic_title_and_two_blocks_two_documents() -> None:
+    blurb = "Somos la compañía que más tarjetas de crédito entrega a quienes acceden por primera vez."
+    pages = [make(f"https://s.co/{n}", f"Texto {n}", blurb, f"Detalle de la página {n}", CONTACT) for n in "abc"]
+    blocks = [p for p in dedupe_pages(pages, min_pages=3) if "#" in p.url]
+    assert [(p.url, p.title) for p in blocks] == [
+        ("https://s.co/a#informacion-general-de-la-compania", "Información general de la compañía"),
+        ("https://s.co/a#horarios-de-atencion", "Horarios de atención")]
+    assert blurb in blocks[0].text()
 
 
 def test_short_repeated_line_alone_in_content_is_kept() -> None:

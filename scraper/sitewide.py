@@ -50,26 +50,30 @@ def dedupe_pages(pages: Sequence[Page], min_pages: int = 3) -> list[Page]:
 def block_title(lines: Sequence[str]) -> str:
     """What a site-wide block is: its first label line ("Horarios y líneas de atención"), not a question or a
     sentence; else a generic title."""
-    for line in lines:
-        line = line.strip()
-        if 0 < len(line) <= TITLE_MAX_CHARS and not line.endswith((".", "?", "!", ";", ",", ")")) \
-                and not any(ch.isdigit() for ch in line):
-            return line.rstrip(":").strip()
-    return UNTITLED
+    return next((label for label in map(_label, lines) if label), UNTITLED)
+
+
+def _label(line: str) -> str:
+    """The line as a title when it reads as a label (short, no final punctuation, no figures), else ""."""
+    line = line.strip()
+    if 0 < len(line) <= TITLE_MAX_CHARS and not line.endswith((".", "?", "!", ";", ",", ")")) \
+            and not any(ch.isdigit() for ch in line):
+        return line.rstrip(":").strip()
+    return ""
 
 
 def _block_pages(seen_on: str, runs: list[list[str]]) -> list[Page]:
     """One page per run, at the URL it was seen on plus a fragment naming it; the title line leaves the body."""
     out: list[Page] = []
+    taken: set[str] = set()
     for run in runs:
         title = block_title(run)
-        body = [line for line in run if line.strip().rstrip(":").strip() != title] or run
+        body = [line for line in run if _label(line) != title] or run
         fragment = "-".join(_slug_words(title)) or "bloque"
-        url = f"{seen_on}#{fragment}"
-        taken = {p.url for p in out}
-        n = 2
+        url, n = f"{seen_on}#{fragment}", 2
         while url in taken:
             url, n = f"{seen_on}#{fragment}-{n}", n + 1
+        taken.add(url)
         out.append(Page(url=url, title=title, sections=(Section("", ("\n".join(body),)),)))
     return out
 

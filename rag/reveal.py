@@ -14,6 +14,7 @@ from rag.draft import says_not_found
 from rag.support import invented_numbers, unsupported_reason
 
 SENTENCE_END = re.compile(r"[.!?…:;](?=\s)|\n")
+WORD = re.compile(r"[^\W\d_]{2,}")  # a list marker ("1.") or a bare figure is not a sentence to show alone
 
 
 class CheckedReveal:
@@ -36,6 +37,8 @@ class CheckedReveal:
         if not ends or ends[-1] <= len(self.shown):
             return ""
         candidate = self.draft[: ends[-1]]
+        if not WORD.search(candidate, len(self.shown)):
+            return ""
         if says_not_found(candidate) or invented_numbers(candidate, self.context):
             self.stopped = True
             return ""

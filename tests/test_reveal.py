@@ -35,3 +35,10 @@ def test_a_sentence_of_words_from_no_page_waits_until_the_draft_as_a_whole_passe
     assert _feed(reveal, ["Claro.", " "]) == []  # none of its words is in the pages
     shown = _feed(reveal, ["Sí, la Tarjeta Oro es internacional y funciona en todo el mundo.", " "])
     assert shown == ["Claro. Sí, la Tarjeta Oro es internacional y funciona en todo el mundo."]
+
+
+def test_a_list_marker_alone_is_not_a_sentence_to_show() -> None:
+    reveal = CheckedReveal(CONTEXT, QUESTION, min_context_share=0.0)
+    assert _feed(reveal, ["1. ", "El 2022-01-01: la cuenta."]) == []  # the marker, then a figure in no page
+    reveal = CheckedReveal(CONTEXT, QUESTION, min_context_share=0.0)
+    assert _feed(reveal, ["1. ", "Es internacional.", " "]) == ["1. Es internacional."]

@@ -7,6 +7,7 @@ grounding checks and citations all read text the same way.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -36,9 +37,16 @@ STOPWORDS_EN = frozenset((
 STOPWORDS = STOPWORDS_ES | STOPWORDS_EN
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("spanish")
+_local = threading.local()  # a snowball stemmer keeps its word in itself: one per thread, or threads garble it
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Spanish stem of a folded word (safe from any thread)."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("spanish")
+    return stemmer.stemWord(word)
 
 
 def printable(text: str) -> str:
@@ -66,7 +74,7 @@ def tokens(text: str) -> list[str]:
         if tok[0].isdigit():
             out.append(re.sub(r"\D", "", tok))
         elif tok not in STOPWORDS and len(tok) > 1:
-            out.append(_stemmer().stemWord(tok))
+            out.append(stem(tok))
     return out
 
 

@@ -1,8 +1,10 @@
 """Offline sparse terms and URL normalisation."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from rag.sparse import encode_documents, encode_query, term_index
 from rag.synonyms import EXPANSION_WEIGHT
-from rag.text import tokens
+from rag.text import stem, tokens
 from scraper.urls import normalize
 
 
@@ -69,3 +71,16 @@ def test_synonyms_weigh_less_than_the_questions_own_words() -> None:
     own = {term_index(t) for t in tokens("horario tarjeta")}
     assert {weights[i] for i in own} == {1.0}
     assert set(weights.values()) == {1.0, EXPANSION_WEIGHT}
+
+
+def test_terms_come_out_the_same_from_many_threads_at_once() -> None:
+    """Answers are checked in several threads at once (one per chat): the stemmer must not be shared by them."""
+    text = "Las tarjetas internacionales funcionan en comercios de todo el mundo, comunicándote con nuestras " \
+           "líneas de atención telefónica y solicitándolas " * 20
+    expected = tokens(text)
+
+    def fresh_tokens(_: int) -> list[str]:
+        stem.cache_clear()  # every word stemmed again, by whichever thread gets there
+        return tokens(text)
+    with ThreadPoolExecutor(8) as pool:
+        assert all(terms == expected for terms in pool.map(fresh_tokens, range(400)))

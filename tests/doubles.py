@@ -85,3 +85,10 @@ def _random_text(rng: random.Random, vocabulary: Sequence[str], paragraphs: int,
             said.append(f"{' '.join(words[:4])} {tag} {' '.join(words[4:])}.".capitalize())
         out.append((f"{p + 1}. " if numbered else "") + " ".join(said))
     return "\n\n".join(out)
+
+
+def grounded_model() -> ScriptedChatModel:
+    """A model streaming, in pieces, the fixture pages' own answer to "¿La Tarjeta Oro sirve fuera de Colombia?":
+    for the adapters' tests of an answer that passes the grounding checks (SmolLM2-135M's answers may not)."""
+    return ScriptedChatModel(pieces=["Sí, la Tarjeta Oro ", "es internacional y funciona ", "en comercios de ",
+                                     "todo el mundo."])

@@ -3,7 +3,8 @@
 The real slack-bolt AsyncApp runs our listeners behind its aiohttp adapter (HTTP mode) or its
 Socket Mode client; requests are signed with Slack's v0 scheme and posted to it; its Web API client
 talks to a local fake of Slack's API that records every call (tests/fake_slack.py). Answers come
-from the real core over the fixture site with SmolLM2-135M.
+from the real core over the fixture site with SmolLM2-135M, or a scripted model streaming the pages' own
+sentence where a test needs an answer that passes the grounding checks.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from storage.conversations import ConversationKey
 from storage.models import Message
 from tests import fixture_site
 from tests.chat_server import ChatServer
-from tests.doubles import ScriptedChatModel, unrepeated_text
+from tests.doubles import ScriptedChatModel, grounded_model, unrepeated_text
 from tests.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, SlackCall, signed
 from tests.telegram_emulator import free_port
 from tests.test_hostile_input import CARD, HOSTILE, ID_NUMBER
@@ -154,7 +155,7 @@ def test_url_verification_and_signatures(slack) -> None:
 
 
 def test_a_mention_is_answered_in_its_thread_with_sources_and_buttons(slack) -> None:
-    app = slack()
+    app = slack(generator=grounded_model())
     event = mention(QUESTION, ts="1700000000.000100")
     assert app.post_json(event_payload(event)).status_code == 200
     (answer,) = app.wait_answers("C0001")

@@ -3,7 +3,8 @@
 python-telegram-bot 22 runs the real Application (long polling, or its webhook server) against the
 npm Telegram Bot API emulator behind our compat proxy (tests/telegram_emulator.py); simulated users
 post through the emulator, and the tests read back what the bot sent. Answers come from the real
-core over the fixture site (local Qdrant, SQLite, MiniLM) with SmolLM2-135M as the model.
+core over the fixture site (local Qdrant, SQLite, MiniLM) with SmolLM2-135M as the model, or a scripted
+model streaming the pages' own sentence where a test needs an answer that passes the grounding checks.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from storage.conversations import ConversationKey
 from storage.models import Message
 from tests import fixture_site
 from tests.chat_server import ChatServer
-from tests.doubles import ScriptedChatModel, unrepeated_text
+from tests.doubles import ScriptedChatModel, grounded_model, unrepeated_text
 from tests.telegram_emulator import BOT_ID, BOT_USERNAME, Call, CompatProxy, Emulator, User, free_port, visible_text
 from tests.test_hostile_input import CARD, HOSTILE, ID_NUMBER
 from tuyabot.components import Components
@@ -128,7 +129,7 @@ def test_start_registers_the_menu_and_welcomes(telegram) -> None:
 
 
 def test_a_question_gets_typing_then_an_html_answer_with_sources_and_buttons(telegram) -> None:
-    bot = telegram()
+    bot = telegram(generator=grounded_model())
     bot.user(102).send(QUESTION)
     (final,) = bot.wait_answers(102)
     calls = bot.proxy.calls(chat_id=102)

@@ -9,22 +9,71 @@ subject (the model answering something else instead of saying "not found").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 
 from rag.focus import units_of
 from rag.retriever import Retrieved
-from rag.text import tokens
+from rag.text import leads, tokens
 
 GENERIC = frozenset({"tuy", "pued", "hac", "tien", "quier", "sab", "actual"})
+# a figure as written: digits with their separators, a phone number's groups ("(601) 745 5420") joined
+FIGURE = re.compile(r"\d(?:[.,:'’]?\d)*(?:[ \t()\-–]+\d(?:[.,:'’]?\d)*)*")
+BLOCK_START = re.compile(r"^\[\d+\] ", re.MULTILINE)  # the context's numbered chunks (rag.context, rag.focus)
+NAME = re.compile(r"(?<![.!?:\n]\s)(?<![¿¡])(?<!^)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+", re.MULTILINE)  # not a sentence's first
+MIN_SUBJECT_SHARE = 0.5
 
 
-def _numbers(text: str) -> set[str]:
-    return {t for t in tokens(text) if t.isdigit() and len(t) > 1}  # one digit: list numbering, "2 días"
+def figures(text: str) -> set[str]:
+    """The figures written in a text (2+ digits), each as its digits: "(601) 745 5420" -> "6017455420"."""
+    return {digits for run in FIGURE.findall(text) if len(digits := re.sub(r"\D", "", run)) > 1}
+
+
+def _holds(written: set[str], figure: str) -> bool:
+    return any(figure in known for known in written)
 
 
 def invented_numbers(answer: str, context: str) -> set[str]:
-    """Numbers (2+ digits) in the answer that appear nowhere in the context."""
-    return _numbers(answer) - _numbers(context)
+    """Figures in the answer that the context does not hold as written: a number in no page, or a phone
+    number put together from the groups of two different ones."""
+    known = figures(context)
+    return {figure for figure in figures(answer) if not _holds(known, figure)}
+
+
+def figure_scopes(context: str) -> Iterator[str]:
+    """Each context line holding a figure with what says whose it is: its chunk's title and heading, the other
+    lines of the list it sits in, and the line introducing that list ("Deberás comunicarte a las líneas de
+    atención de Sura…:")."""
+    for block in BLOCK_START.split(context):
+        lines = block.strip().splitlines()  # the first: the chunk's title and heading
+        for i, line in enumerate(lines):
+            if not figures(line):
+                continue
+            start = i
+            while start > 1 and figures(lines[start - 1]):
+                start -= 1
+            if start > 1 and leads(lines[start - 1]):
+                start -= 1
+            yield "\n".join(lines[:1] + lines[max(start, 1):i + 1])
+
+
+def misattributed_figures(answer: str, context: str, question: str) -> set[str]:
+    """Figures the answer gives for an entity that no place of the context gives them for: a phone number or a
+    rate of one insurer, bank, card or city given as another's. Every name the answer's sentence writes with
+    the figure (a capitalised word the pages know) must be in the figure's place in the context (its line,
+    list and list heading, chunk title), and so must half of the question's terms the sentence repeats."""
+    scopes = [(figures(scope), set(tokens(scope))) for scope in figure_scopes(context)]
+    known, asked = set(tokens(context)), set(tokens(question))
+    wrong: set[str] = set()
+    for sentence in units_of(answer):
+        said = {t for t in tokens(sentence) if not t.isdigit()} & known - GENERIC
+        named = {t for word in NAME.findall(sentence) for t in tokens(word)} & said
+        subject = said & asked
+        for figure in figures(sentence):
+            if not any(_holds(found, figure) and named <= terms
+                       and len(subject & terms) >= MIN_SUBJECT_SHARE * len(subject) for found, terms in scopes):
+                wrong.add(figure)
+    return wrong
 
 
 def question_coverage(answer: str, question: str) -> float:
@@ -49,6 +98,9 @@ def unsupported_reason(answer: str, context: str, question: str, *, min_context_
     invented = invented_numbers(answer, context)
     if invented:
         return f"figures {sorted(invented)} are in no retrieved page"
+    misattributed = misattributed_figures(answer, context, question)
+    if misattributed:
+        return f"figures {sorted(misattributed)} are given for a subject no retrieved page gives them for"
     share = context_share(answer, f"{context}\n{question}")
     if share < min_context_share:
         return f"only {100 * share:.0f}% of its terms are in the retrieved pages"

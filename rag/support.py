@@ -2,7 +2,8 @@
 
 Cheap lexical checks on the retrieval tokens (accents folded, Spanish stems, numbers without
 separators). They catch the failures that matter most for a financial bot: a figure that is in no
-retrieved page (an invented rate, amount or phone number), an answer whose words are largely in no
+retrieved page as written (an invented rate, amount or phone number), a figure given for another entity
+than the one the pages give it for (IGS's line given as TUYA's), an answer whose words are largely in no
 page (an invented list of products), and a copied sentence that does not touch the question's
 subject (the model answering something else instead of saying "not found").
 """

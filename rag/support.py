@@ -20,6 +20,7 @@ from rag.text import leads, tokens
 GENERIC = frozenset({"tuy", "pued", "hac", "tien", "quier", "sab", "actual"})
 # a figure as written: digits with their separators, a phone number's groups ("(601) 745 5420") joined
 FIGURE = re.compile(r"\d(?:[.,:'’]?\d)*(?:[ \t()\-–]+\d(?:[.,:'’]?\d)*)*")
+GROUP_SEPARATOR = re.compile(r"[ \t()\-–]+")
 BLOCK_START = re.compile(r"^\[\d+\] ", re.MULTILINE)  # the context's numbered chunks (rag.context, rag.focus)
 NAME = re.compile(r"(?<![.!?:\n]\s)(?<![¿¡])(?<!^)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+", re.MULTILINE)  # not a sentence's first
 MIN_SUBJECT_SHARE = 0.5
@@ -30,15 +31,20 @@ def figures(text: str) -> set[str]:
     return {digits for run in FIGURE.findall(text) if len(digits := re.sub(r"\D", "", run)) > 1}
 
 
-def _holds(written: set[str], figure: str) -> bool:
-    return any(figure in known for known in written)
+def written_figures(text: str) -> set[str]:
+    """Every figure a text states, and each run of a phone number's groups ("601 745 5420" also gives
+    "7455420"), as digits; never a part of a group ("$800.000" gives "800000", not "800")."""
+    out: set[str] = set()
+    for run in FIGURE.findall(text):
+        groups = [re.sub(r"\D", "", g) for g in GROUP_SEPARATOR.split(run)]
+        out.update("".join(groups[i:j]) for i in range(len(groups)) for j in range(i + 1, len(groups) + 1))
+    return {figure for figure in out if len(figure) > 1}
 
 
 def invented_numbers(answer: str, context: str) -> set[str]:
-    """Figures in the answer that the context does not hold as written: a number in no page, or a phone
-    number put together from the groups of two different ones."""
-    known = figures(context)
-    return {figure for figure in figures(answer) if not _holds(known, figure)}
+    """Figures in the answer that the context does not hold as written: a number in no page, a part of one
+    ("$800" for "$800.000"), or a phone number put together from the groups of two different ones."""
+    return figures(answer) - written_figures(context)
 
 
 def figure_scopes(context: str) -> Iterator[str]:
@@ -63,7 +69,7 @@ def misattributed_figures(answer: str, context: str, question: str) -> set[str]:
     rate of one insurer, bank, card or city given as another's. Every name the answer's sentence writes with
     the figure (a capitalised word the pages know) must be in the figure's place in the context (its line,
     list and list heading, chunk title), and so must half of the question's terms the sentence repeats."""
-    scopes = [(figures(scope), set(tokens(scope))) for scope in figure_scopes(context)]
+    scopes = [(written_figures(scope), set(tokens(scope))) for scope in figure_scopes(context)]
     known, asked = set(tokens(context)), set(tokens(question))
     wrong: set[str] = set()
     for sentence in units_of(answer):
@@ -71,7 +77,7 @@ def misattributed_figures(answer: str, context: str, question: str) -> set[str]:
         named = {t for word in NAME.findall(sentence) for t in tokens(word)} & said
         subject = said & asked
         for figure in figures(sentence):
-            if not any(_holds(found, figure) and named <= terms
+            if not any(figure in found and named <= terms
                        and len(subject & terms) >= MIN_SUBJECT_SHARE * len(subject) for found, terms in scopes):
                 wrong.add(figure)
     return wrong

@@ -18,6 +18,8 @@ def test_figures_in_no_page_are_caught_whatever_their_format() -> None:
     assert invented_numbers("Llama al 01 8000 978 888; la tasa es 26,27322 %", CONTEXT) == set()
     assert invented_numbers("Llama al 021-3000000", CONTEXT) == {"0213000000"}
     assert invented_numbers("Llama al 01 8000 978 026", CONTEXT) == {"018000978026"}  # groups of two figures
+    assert invented_numbers("La tasa es 26,27 %", CONTEXT) == {"2627"}  # a part of a figure is not the figure
+    assert invented_numbers("Marca el 978 888", CONTEXT) == set()  # a phone number's last groups
     assert invented_numbers("Paso 1: ve a la app", CONTEXT) == set()  # one digit: list numbering
 
 

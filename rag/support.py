@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from rag.focus import units_of
 from rag.retriever import Retrieved
@@ -53,15 +54,23 @@ def figure_scopes(context: str) -> Iterator[str]:
     atención de Sura…:")."""
     for block in BLOCK_START.split(context):
         lines = block.strip().splitlines()  # the first: the chunk's title and heading
-        for i, line in enumerate(lines):
-            if not figures(line):
+        holds = [bool(figures(line)) for line in lines]
+        for i in range(len(lines)):
+            if not holds[i]:
                 continue
             start = i
-            while start > 1 and figures(lines[start - 1]):
+            while start > 1 and holds[start - 1]:
                 start -= 1
             if start > 1 and leads(lines[start - 1]):
                 start -= 1
             yield "\n".join(lines[:1] + lines[max(start, 1):i + 1])
+
+
+@lru_cache(maxsize=8)
+def _figure_places(context: str) -> tuple[list[tuple[set[str], set[str]]], set[str]]:
+    """Each figure place of a context (its figures, its terms) and all the context's terms; computed once per
+    context, which every checked sentence of a streamed draft reads again. Read only."""
+    return [(written_figures(scope), set(tokens(scope))) for scope in figure_scopes(context)], set(tokens(context))
 
 
 def misattributed_figures(answer: str, context: str, question: str) -> set[str]:
@@ -69,8 +78,8 @@ def misattributed_figures(answer: str, context: str, question: str) -> set[str]:
     rate of one insurer, bank, card or city given as another's. Every name the answer's sentence writes with
     the figure (a capitalised word the pages know) must be in the figure's place in the context (its line,
     list and list heading, chunk title), and so must half of the question's terms the sentence repeats."""
-    scopes = [(written_figures(scope), set(tokens(scope))) for scope in figure_scopes(context)]
-    known, asked = set(tokens(context)), set(tokens(question))
+    scopes, known = _figure_places(context)
+    asked = set(tokens(question))
     wrong: set[str] = set()
     for sentence in units_of(answer):
         said = {t for t in tokens(sentence) if not t.isdigit()} & known - GENERIC

@@ -1,7 +1,7 @@
 """The answering pipeline, as named stages:
 
     mask -> history -> rewrite -> retrieve -> expand/order context -> generate -> check grounding
-         -> second pass -> cite -> store
+         -> second pass -> complete the passage -> cite -> store
 
 ``ChatService.answer`` returns an ``Answer``; ``ChatService.stream`` yields text deltas and ends with
 the ``Answer``. The user's text is masked (card and ID numbers) before it is stored, logged or sent to
@@ -20,6 +20,7 @@ from langchain_core.language_models import BaseChatModel
 
 from rag import policy
 from rag.cite import Source, cite
+from rag.completion import rest_of_passage
 from rag.context import format_context, order_context
 from rag.draft import Draft, Drafter, says_not_found
 from rag.focus import focus
@@ -74,6 +75,7 @@ class ChatPolicy:
     context_sentences: int  # > 0: only this many sentences closest to the question (rag.focus)
     second_pass_min_score: float  # best dense similarity above which a "not found" gets a second pass
     min_answer_context_share: float  # a Spanish answer with fewer of its terms in the pages is a guess
+    complete_passage: bool  # a Spanish answer gets the rest of the passage it quotes (rag.completion)
 
 
 @dataclass
@@ -153,12 +155,21 @@ class ChatService:
                 yield text
         if not text:
             return self._decline(turn, "no_answer" if on_topic else "out_of_scope", hits, standalone)
+        if rest := self._rest_of_passage(turn, text, hits):  # complete the passage
+            text = f"{text} {rest}"
+            yield f" {rest}"
         return Answer(text, "answered", cite(text, hits), hits, standalone)  # cite
 
     def _context_text(self, question: str, context: list[Retrieved]) -> str:
         if self.policy.context_sentences > 0:
             return focus(question, context, self.retriever.embedder, self.policy.context_sentences)
         return format_context(context)
+
+    def _rest_of_passage(self, turn: Turn, text: str, hits: list[Retrieved]) -> str:
+        """What a Spanish answer leaves out of the passage it quotes (the pages are Spanish), when configured."""
+        if not self.policy.complete_passage or turn.lang != "es":
+            return ""
+        return self._timed(turn, "complete_ms", rest_of_passage, text, hits)
 
     def _grounded(self, text: str, context_text: str, question: str, lang: Language) -> str:
         """The answer if it is made of the retrieved pages, else "" (never given as it is): the marker, a

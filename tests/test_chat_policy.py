@@ -103,3 +103,21 @@ def test_a_draft_that_passes_is_streamed_sentence_by_sentence_and_whole(site, kb
     deltas = [i for i in items if isinstance(i, str)]
     assert deltas == ["Sí, la Tarjeta Oro es internacional.", " Funciona en comercios de todo el mundo."]
     assert "".join(deltas) == items[-1].text  # the last sentence once the whole answer passed
+
+
+def test_an_echoed_heading_is_completed_with_the_line_that_answers_it(site, kb: Components) -> None:
+    """The model only echoes the page's heading ("Sí, puedes comprar fuera de Colombia"): the customer also gets
+    the page's own answer under that heading, streamed after the checked draft, and the page cited."""
+    _, base = site
+    kb.indexer.index(base)
+    reply = "Sí, puedes comprar fuera de Colombia."
+    chat = ChatService(kb.retriever, ScriptedChatModel(reply=reply), kb.conversations, chat_policy(kb.settings))
+    items = list(chat.stream(ConversationKey("test", "c", "u"), "¿Puedo comprar fuera de Colombia con la tarjeta?"))
+    deltas, answer = [i for i in items if isinstance(i, str)], items[-1]
+    assert isinstance(answer, Answer) and answer.status == "answered"
+    assert answer.text == f"{reply} Sí, la Tarjeta Oro es internacional y funciona en comercios de todo el mundo."
+    assert "".join(deltas) == answer.text and deltas[0] == reply
+    assert "/tarjeta" in answer.sources[0].url
+    kb.settings.answer_complete_passage = False
+    plain = ChatService(kb.retriever, ScriptedChatModel(reply=reply), kb.conversations, chat_policy(kb.settings))
+    assert plain.answer(ConversationKey("test", "c", "u2"), "¿Puedo comprar fuera de Colombia?").text == reply

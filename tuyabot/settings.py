@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     retrieval_candidates: int = Field(default=30, ge=1)
     retrieval_follow_chunks: int = Field(default=2, ge=0)
     context_max_sentences: int = Field(default=0, ge=0)
+    answer_complete_passage: bool = True
 
     bot_max_message_chars: int = Field(default=1000, ge=1)
     bot_rate_limit: str = "6/minute"

@@ -1,0 +1,128 @@
+"""Completion stage: an answer drawn from part of a passage gets the rest of that passage, as the pages word it.
+
+A small model often quotes the first sentence of the passage that answers and stops: "el FNG podrá buscar la
+recuperación…" without "…continuarás reportado ante centrales de riesgo", a card's tagline without the
+benefits listed under it, or "Sí, puedes comprar fuera de Colombia" (the heading, echoed) without the line
+below the heading that says how. The passage is the retrieved line the answer draws most of its terms from:
+- a line the answer covers in part: its sentences after the ones the answer covers, and, when the line is a
+  paragraph, the short items listed right under it;
+- a heading or a question (the chunk's heading, a "¿…?" line, a label): the line that answers it, read from
+  the first chunk of that section.
+A line ending with a colon introduces a list whose items the model chose from, one item of a list does not
+bring its siblings, and a table row is not completed. What is added is the pages' own text, verbatim, so it
+passes every grounding check the answer passed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.retriever import Retrieved
+from rag.text import leads, sentences, tokens
+
+MIN_DRAWN_SHARE = 0.6  # the answer's terms the line must hold for the answer to be drawn from it
+COVERED_SHARE = 0.5  # a sentence whose terms are this much in the answer is already said
+LIST_ITEM_MAX_CHARS = 100
+MIN_LIST_ITEMS = 2
+MAX_LIST_ITEMS = 5
+MAX_ADDED_CHARS = 400
+CELL_END = re.compile(r";\s*$")
+
+
+@dataclass(frozen=True)
+class Line:
+    hit: int
+    index: int  # -1: the chunk's heading; else the line's index in the chunk's body
+    text: str
+
+
+def share(terms: Sequence[str], of: set[str]) -> float:
+    """The part of ``terms`` (distinct) found in ``of``."""
+    distinct = set(terms)
+    return len(distinct & of) / len(distinct) if distinct else 0.0
+
+
+def body_lines(hit: Retrieved) -> list[str]:
+    return [line.strip() for line in hit.chunk.text.splitlines() if line.strip()]
+
+
+def whole_sentences(line: str) -> list[str]:
+    """A line's sentences, a ";"-separated run (a table row's cells, a clause list) kept as one."""
+    out: list[str] = []
+    for piece in sentences(line):
+        if out and CELL_END.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def drawn_from(answer: str, hits: Sequence[Retrieved]) -> Line | None:
+    """The retrieved line holding most of the answer's terms (a body line before a heading on a tie)."""
+    terms = tokens(answer)
+    best: tuple[float, int, Line] | None = None
+    for h, hit in enumerate(hits):
+        candidates = [Line(h, i, text) for i, text in enumerate(body_lines(hit))]
+        if hit.chunk.heading and hit.chunk.heading != hit.chunk.title:
+            candidates.append(Line(h, -1, hit.chunk.heading))
+        for line in candidates:
+            key = (share(terms, set(tokens(line.text))), line.index >= 0, line)
+            if best is None or key[:2] > best[:2]:
+                best = key
+    if best is None or best[0] < MIN_DRAWN_SHARE:
+        return None
+    return best[2]
+
+
+def answer_to_heading(heading_of: Retrieved, hits: Sequence[Retrieved]) -> str:
+    """The first body line of the heading's section: the chunk with this heading nearest the section start."""
+    same = [h for h in hits if h.chunk.url == heading_of.chunk.url and h.chunk.heading == heading_of.chunk.heading]
+    first = min(same, key=lambda h: h.chunk.position)
+    return next((line for line in body_lines(first) if not leads(line)), "")
+
+
+def introduces(line: str) -> bool:
+    """A question or a label that the next line answers ("Vehículos"), not a "field: value" line."""
+    return leads(line) and ": " not in line
+
+
+def listed_after(lines: Sequence[str], index: int) -> list[str]:
+    """The short items listed right under line ``index`` (at least two, each a sentence), else none."""
+    items: list[str] = []
+    for line in lines[index + 1:index + 1 + MAX_LIST_ITEMS]:
+        if leads(line) or len(line) > LIST_ITEM_MAX_CHARS or not line.endswith(".") or len(sentences(line)) > 1:
+            break
+        items.append(line)
+    return items if len(items) >= MIN_LIST_ITEMS else []
+
+
+def rest_of_passage(answer: str, hits: Sequence[Retrieved]) -> str:
+    """What the answer leaves out of the passage it is drawn from, verbatim ("" when nothing is left)."""
+    line = drawn_from(answer, hits)
+    if line is None:
+        return ""
+    said = set(tokens(answer))
+    hit = hits[line.hit]
+    lines = body_lines(hit)
+    if line.index < 0:
+        candidates = [answer_to_heading(hit, hits)]
+    elif line.text.endswith(":"):
+        return ""  # a list's introduction: the model chose its items
+    elif introduces(line.text):
+        candidates = lines[line.index + 1:line.index + 2]
+    else:
+        pieces = whole_sentences(line.text)
+        covered = [i for i, piece in enumerate(pieces) if share(tokens(piece), said) >= COVERED_SHARE]
+        candidates = pieces[covered[-1] + 1:] if covered else []
+        if len(line.text) > LIST_ITEM_MAX_CHARS:  # a paragraph: the items listed under it spell it out
+            candidates += listed_after(lines, line.index)
+    added: list[str] = []
+    for text in candidates:
+        if not text or share(tokens(text), said) >= COVERED_SHARE:
+            continue
+        if sum(len(a) + 1 for a in added) + len(text) > MAX_ADDED_CHARS:
+            break
+        added.append(text)
+    return " ".join(added)

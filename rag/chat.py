@@ -74,6 +74,7 @@ class ChatPolicy:
     contact: str
     context_sentences: int  # > 0: only this many sentences closest to the question (rag.focus)
     second_pass_min_score: float  # best dense similarity above which a "not found" gets a second pass
+    second_pass_min_similarity: float  # an English question's second-pass sentence must be this close to it
     min_answer_context_share: float  # a Spanish answer with fewer of its terms in the pages is a guess
     complete_passage: bool  # a Spanish answer gets the rest of the passage it quotes (rag.completion)
 
@@ -99,7 +100,8 @@ class ChatService:
         self.policy = chat_policy
         self.rewriter = Rewriter(model, chat_policy.rewrite_max_new_tokens)
         self.drafter = Drafter(model, chat_policy.max_new_tokens)
-        self.second_pass = SecondPass(model, chat_policy.max_new_tokens)
+        self.second_pass = SecondPass(model, chat_policy.max_new_tokens, retriever.embedder,
+                                      chat_policy.second_pass_min_similarity)
 
     def answer(self, key: ConversationKey, user_text: str) -> Answer:
         return final_answer(self.stream(key, user_text))
@@ -152,6 +154,7 @@ class ChatService:
         if not text and on_topic and best_dense >= self.policy.second_pass_min_score:  # second pass
             text = self._timed(turn, "second_pass_ms", self.second_pass.extract, standalone, hits, context_text)
             if text:
+                text = policy.quoted(text, turn.lang)
                 yield text
         if not text:
             return self._decline(turn, "no_answer" if on_topic else "out_of_scope", hits, standalone)

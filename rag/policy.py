@@ -61,5 +61,13 @@ def language(text: str) -> Language:
     return "en" if english > spanish else "es"
 
 
+QUOTED = {"es": "{quote}", "en": "TUYA's page says (in Spanish): {quote}"}
+
+
+def quoted(quote: str, lang: Language) -> str:
+    """A sentence copied from the (Spanish) pages as the answer, introduced as such for an English question."""
+    return QUOTED[lang].format(quote=quote)
+
+
 def reply(status: Status, lang: Language, contact: str) -> str:
     return REPLIES[lang][status].format(contact=contact)

@@ -124,14 +124,16 @@ def unsupported_reason(answer: str, context: str, question: str, *, min_context_
 
 
 def supported(answer: str, question: str, context: str, *, grounding: str, min_coverage: float = 0.5,
-              min_context_share: float = 0.9, min_new_terms: int = 2) -> bool:
+              min_context_share: float = 0.9, min_new_terms: int = 2, subject_covered: bool | None = None) -> bool:
     """An extracted answer counts when it is the context's own words with no invented figure, says something
     the question does not (a heading like "Seguros y asistencias" is no answer), and the context sentence it
     came from (``grounding``: with its label and heading) covers the question's subject; an answer that
-    merely restates the question does not count."""
+    merely restates the question does not count. ``subject_covered``, when given, is that last verdict reached
+    otherwise (an English question and a Spanish sentence share no words)."""
     new_terms = set(tokens(answer)) - set(tokens(question)) - GENERIC
+    on_subject = question_coverage(grounding, question) >= min_coverage if subject_covered is None else subject_covered
     return (not invented_numbers(answer, context) and context_share(answer, context) >= min_context_share
-            and len(new_terms) >= min_new_terms and question_coverage(grounding, question) >= min_coverage)
+            and len(new_terms) >= min_new_terms and on_subject)
 
 
 def evidence(answer: str, hits: Sequence[Retrieved]) -> str:

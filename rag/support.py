@@ -45,7 +45,13 @@ def written_figures(text: str) -> set[str]:
 def invented_numbers(answer: str, context: str) -> set[str]:
     """Figures in the answer that the context does not hold as written: a number in no page, a part of one
     ("$800" for "$800.000"), or a phone number put together from the groups of two different ones."""
-    return figures(answer) - written_figures(context)
+    return figures(answer) - _context_figures(context)
+
+
+@lru_cache(maxsize=8)
+def _context_figures(context: str) -> frozenset[str]:
+    """A context's written figures, computed once: a streamed draft checks every sentence against it."""
+    return frozenset(written_figures(context))
 
 
 def figure_scopes(context: str) -> Iterator[str]:

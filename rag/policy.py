@@ -10,21 +10,32 @@ from rag.text import STOPWORDS_EN, STOPWORDS_ES, fold, words
 Status = Literal["answered", "no_answer", "out_of_scope", "refused"]
 Language = Literal["es", "en"]
 
+# Instructions addressed to the bot itself, matched on folded text at word boundaries. A phrase that also reads
+# as an honest question ("can my wife act as co-signer?") counts only as a command: at the start of a sentence.
+# This screen only saves a model call; the prompt's rules and the grounding checks are the real defence.
+_COMMAND_START = r"(?:^|[.!?;:,]\s*|\bpor favor\s+|\bplease\s+)"
+_OVERRIDE = r"(?:olvida|ignora|omite|saltate|descarta)\s+(?:todas\s+|todo\s+)?"
+_RULES = r"(?:\w+\s+)?(?:reglas|instrucciones|indicaciones|restricciones)\b"
 INJECTION = re.compile(
-    r"(olvida|ignora|omite|salta(te)?)\s+(todas\s+)?(tus|las|mis|esas)?\s*(reglas|instrucciones|indicaciones|"
-    r"restricciones)|a partir de ahora (eres|eras|seras|actua)|actua como|haz(te)? pasar por|finge (que )?ser|"
-    r"(muestra|revela|dime|repite|imprime|escribe)\s+(tu|el|tus|las)\s+(prompt|instrucciones|reglas|"
-    r"mensaje de sistema|system prompt)|system prompt|prompt del sistema|modo desarrollador|jailbreak|"
-    r"ignore (all |any |the )?(previous |prior |above )?(instructions|rules)|you are now|act as|pretend to be|"
-    r"reveal (your|the) (prompt|instructions)|developer mode",
-    re.IGNORECASE,
+    rf"\b{_OVERRIDE}(?:tus|esas)\s+{_RULES}|{_COMMAND_START}{_OVERRIDE}(?:las\s+|mis\s+)?{_RULES}"
+    r"|\ba partir de ahora (?:eres|seras|actuas|actua)\b|\bhazte pasar por\b|\bfinge (?:que )?ser\b"
+    r"|\b(?:muestra|muestrame|revela|revelame|dime|repite|imprime|escribe)\s+(?:tu|tus)\s+"
+    r"(?:prompt|instrucciones|reglas|mensaje de sistema)\b"
+    r"|\bsystem prompt\b|\bprompt (?:del|de) sistema\b|\bmodo desarrollador\b|\bjailbreak\b|\bdeveloper mode\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous\s+|prior\s+|above\s+)?"
+    r"(?:instructions|rules)\b"
+    r"|\breveal (?:your|the) (?:prompt|instructions)\b"
+    rf"|{_COMMAND_START}(?:actua como|act as|you are now|pretend to be)\b",
 )
+# What TUYA's pages are about, as word beginnings ("tarjeta" -> "tarjetas"), never letters inside another word
+# ("app" is not in "happy", "rate" not in "pirates", "pago" not in "apagon"); the short English ones whole.
 TUYA_TOPIC = re.compile(
-    r"tuya|tarjeta|card|credicompra|credito|credit|prestamo|loan|tuyapay|cuenta|account|cdt|seguro|insurance|"
-    r"asistencia|pago|pagar|pay|cuota|tasa|rate|interes|interest|extracto|saldo|balance|cupo|avance|retiro|"
-    r"withdraw|recarga|exito|carulla|surtimax|banco|bank|ahorro|saving|inversion|accionista|garantia|app|"
-    r"cajero|atm|deuda|debt|mora|plazo|monto|efectivo|cash|transferencia|transfer|bloque|fraude|sucursal|"
-    r"oficina|horario|linea|telefono|phone|financ|compra|purchase|gobierno corporativo|sostenibilidad",
+    r"\b(?:tuya|tarjeta|credicompra|credito|credit|prestamo|loan|tuyapay|cuenta|account|seguro|insurance|"
+    r"asistencia|assistance|pago|pagar|payment|cuota|tasa|interes|interest|extracto|statement|saldo|balance|cupo|"
+    r"avance|retiro|retirar|withdraw|recarga|exito|carulla|surtimax|banco|bank|ahorro|saving|inversion|accionista|"
+    r"shareholder|garantia|cajero|deuda|debt|mora|plazo|monto|efectivo|transferencia|transfer|bloque|fraude|"
+    r"sucursal|oficina|horario|linea|telefono|phone|financ|compra|purchase|gobierno corporativo|sostenibilidad)"
+    r"|\b(?:cdt|app|apps|atm|pay|rate|rates|card|cards|cash)\b",
 )
 REPLIES: dict[Language, dict[Status, str]] = {
     "es": {

@@ -185,12 +185,15 @@ class BotCore:
         return stored
 
     def purge_expired(self, now: datetime | None = None) -> int:
-        """Delete conversations idle past the retention period (with their messages and feedback); audited
-        and counted."""
+        """Delete conversations idle past the retention period (with their messages and feedback) and the
+        event ids recorded for de-duplication past theirs; audited and counted. Returns the conversations."""
         removed = self.conversations.purge_expired(now)
+        events = self.conversations.purge_processed_events(now)
         self.metrics.retention_deletions.inc(removed)
-        self.conversations.audit("service", "retention", "purge", "done", f"{removed} conversations deleted")
-        log.info("retention sweep: %d idle conversations deleted", removed)
+        self.metrics.processed_event_deletions.inc(events)
+        self.conversations.audit("service", "retention", "purge", "done",
+                                 f"{removed} conversations and {events} processed event ids deleted")
+        log.info("retention sweep: %d idle conversations and %d old event ids deleted", removed, events)
         return removed
 
     def first_delivery(self, platform: str, event_id: str) -> bool:

@@ -29,6 +29,9 @@ class Metrics:
         self.retention_deletions = Counter("tuyabot_retention_deletions",
                                            "Conversations deleted for being idle past the retention period",
                                            registry=r)
+        self.processed_event_deletions = Counter("tuyabot_processed_event_deletions",
+                                                 "Platform event ids forgotten past their retention period",
+                                                 registry=r)
         self.history_write_failures = Counter("tuyabot_history_write_failures",
                                               "Answers given but not stored (the database refused the write)",
                                               registry=r)

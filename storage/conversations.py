@@ -36,9 +36,10 @@ class HistoryUnavailable(RuntimeError):
 
 
 class ConversationStore:
-    def __init__(self, db: Database, retention_days: int = 90) -> None:
+    def __init__(self, db: Database, retention_days: int = 90, processed_event_days: int = 7) -> None:
         self.db = db
         self.retention_days = retention_days
+        self.processed_event_days = processed_event_days
 
     def history(self, key: ConversationKey, max_messages: int = 6) -> list[Turn]:
         """The last ``max_messages`` messages, oldest first (``HistoryUnavailable`` when the database cannot
@@ -142,6 +143,13 @@ class ConversationStore:
             for c in old:
                 s.delete(c)
             return len(old)
+
+    def purge_processed_events(self, now: datetime | None = None) -> int:
+        """Forget platform event ids recorded more than ``processed_event_days`` ago (a platform redelivers an
+        event within minutes, never days later); returns how many."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.processed_event_days)
+        with self.db.session() as s:
+            return s.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff)).rowcount or 0
 
     def record_feedback(self, message_id: int, platform: str, chat_id: str, user_id: str, value: int) -> bool:
         """Store a 👍 (+1) or 👎 (-1) on an answer given in that chat; a second press by the same user replaces

@@ -37,7 +37,7 @@ def test_history_survives_a_restart(database_url: str) -> None:
     again = store(database_url)  # a new process: new engine, migrations re-checked
     assert again.history(ANA) == [Turn("user", "¿Qué es CrediCompras?")]
     with again.db.engine.connect() as c:
-        assert c.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert c.execute(text("select version_num from alembic_version")).scalar() == "0002"
 
 
 def test_card_numbers_are_masked_in_what_is_stored(database_url: str) -> None:
@@ -83,6 +83,15 @@ def test_feedback_and_event_deduplication(database_url: str) -> None:
     assert s.first_delivery("slack", "Ev123") is True
     assert s.first_delivery("slack", "Ev123") is False
     assert store(database_url).first_delivery("slack", "Ev123") is False
+
+
+def test_the_sweep_forgets_event_ids_past_their_retention_only(database_url: str) -> None:
+    s = store(database_url)  # processed event ids are kept 7 days by default
+    assert s.first_delivery("slack", "Ev-old")
+    assert s.purge_processed_events(datetime.now(UTC) + timedelta(days=6)) == 0
+    assert s.first_delivery("slack", "Ev-old") is False  # a redelivery within the week is still caught
+    assert s.purge_processed_events(datetime.now(UTC) + timedelta(days=8)) == 1
+    assert s.first_delivery("slack", "Ev-old") is True  # forgotten: the table does not grow forever
 
 
 def test_migrations_build_the_schema_the_models_describe_and_undo_it(database_url: str) -> None:

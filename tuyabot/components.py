@@ -100,7 +100,8 @@ class Components:
 
     @cached_property
     def conversations(self) -> ConversationStore:
-        return ConversationStore(self.db, self.settings.history_retention_days)
+        return ConversationStore(self.db, self.settings.history_retention_days,
+                                 self.settings.processed_event_retention_days)
 
     @cached_property
     def backend(self) -> BackendChoice:

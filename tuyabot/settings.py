@@ -70,6 +70,7 @@ class Settings(BaseSettings):
 
     history_messages: int = Field(default=6, ge=0)
     history_retention_days: int = Field(default=90, ge=1)
+    processed_event_retention_days: int = Field(default=7, ge=1)
     grounding_min_score: float = Field(default=0.30, ge=-1, le=1)
     grounding_min_answer_share: float = Field(default=0.75, ge=0, le=1)
     grounding_second_pass_min_score: float = Field(default=0.5, ge=-1, le=1)

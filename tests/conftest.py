@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from langchain_core.language_models import BaseChatModel
 from rag import model_fetch
 from rag.embedder import Embedder
 from tests import fixture_site
+from tests.doubles import grounded_model
 from tests.postgres_server import PostgresServer, PostgresUnavailable
 from tests.site_server import Site, start
 from tuyabot.components import Components
@@ -70,9 +73,8 @@ def kb(tmp_path: Path, models_dir: Path, minilm: Embedder) -> Iterator[Component
 
 @pytest.fixture(scope="session")
 def smollm(models_dir: Path):  # type: ignore[no-untyped-def]
-    """SmolLM2-135M (GGUF from its PyPI package): a real, fast LLM for tests of the chat adapters' plumbing."""
-    # transformers whatever the CPU: the plumbing tests need the tiny model's (poor) answers to be the same on
-    # every run, and llama.cpp's prompt cache and n-gram drafting may move them by a word
+    """SmolLM2-135M (GGUF from its PyPI package) on transformers: a real, fast LLM for the generator's own tests
+    (LLM_DTYPE, when set, chooses its number format)."""
     return local_model(models_dir, "smollm2-135m-instruct", llm_backend="transformers")
 
 
@@ -85,24 +87,65 @@ def local_model(models_dir: Path, key: str, **overrides: object) -> BaseChatMode
     return generator
 
 
-@pytest.fixture
-def bot_components(site, tmp_path: Path, models_dir: Path, minilm: Embedder, smollm):  # type: ignore[no-untyped-def]
-    """A factory of indexed components over the fixture site, answering with SmolLM2 (short answers).
+def site_fingerprint(site: Site) -> str:
+    """What the site serves (every route), to tell whether an index built from another copy of it still fits."""
+    digest = hashlib.sha256()
+    for path, route in sorted(site.routes.items()):
+        digest.update(f"{path}\0{route.status}\0{route.content_type}\0{route.location}\0".encode() + route.body)
+    return digest.hexdigest()
 
-    SmolLM2-135M answers poorly (it is here for the adapters' plumbing), so the check that declines
-    answers made of words from no page is off; the grounding policy is tested in test_chat*.py."""
-    _, base = site
+
+@pytest.fixture(scope="session")
+def fixture_index(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, minilm: Embedder) -> tuple[Path, str]:
+    """The fixture site (v1) crawled, chunked, embedded and stored once per test run: a data folder (local Qdrant,
+    SQLite) that tests copy instead of indexing the same pages again, and the fingerprint of the site it came from."""
+    s = Site()
+    fixture_site.build_v1(s)
+    server, base = start(s)
+    folder = tmp_path_factory.mktemp("fixture-index") / "data"
+    components = Components(make_settings(folder, models_dir), progress=False)
+    components.__dict__["embedder"] = minilm
+    try:
+        components.indexer.index(base)
+    finally:
+        components.close()
+        server.shutdown()
+        server.server_close()
+    return folder, site_fingerprint(s)
+
+
+@pytest.fixture
+def indexed_data_dir(site, fixture_index: tuple[Path, str], tmp_path: Path) -> Path:
+    """A data folder holding the fixture site's index (a copy of ``fixture_index``), for `tuyabot` processes."""
+    s, _ = site
+    template, fingerprint = fixture_index
+    assert site_fingerprint(s) == fingerprint, "the site changed before its index was copied"
+    data = tmp_path / "data"
+    shutil.copytree(template, data)
+    return data
+
+
+@pytest.fixture
+def bot_components(site, tmp_path: Path, models_dir: Path, minilm: Embedder, fixture_index):  # type: ignore[no-untyped-def]
+    """A factory of indexed components over the fixture site, answering with a scripted model (the pages' own
+    answer, streamed: ``tests.doubles.grounded_model``) unless a test passes its own. The index is a copy of
+    ``fixture_index`` while the site still serves what it was built from, else built from the site."""
+    s, base = site
     made: list[Components] = []
 
     def make(generator: object | None = None, **overrides: object) -> Components:
-        values: dict[str, object] = {"llm_model": "smollm2-135m-instruct", "llm_max_new_tokens": 24,
-                                     "crawl_base_url": base, "bot_rate_limit": "100/minute",
-                                     "grounding_min_answer_share": 0.0}
+        values: dict[str, object] = {"llm_max_new_tokens": 24, "crawl_base_url": base,
+                                     "bot_rate_limit": "100/minute"}
         values.update(overrides)
-        components = Components(make_settings(tmp_path / f"data{len(made)}", models_dir, **values), progress=False)
+        data = tmp_path / f"data{len(made)}"
+        template, fingerprint = fixture_index
+        if site_fingerprint(s) == fingerprint:
+            shutil.copytree(template, data)
+        components = Components(make_settings(data, models_dir, **values), progress=False)
         components.__dict__["embedder"] = minilm
-        components.__dict__["generator"] = generator or smollm
-        components.indexer.index(base)
+        components.__dict__["generator"] = generator or grounded_model()
+        if site_fingerprint(s) != fingerprint:
+            components.indexer.index(base)
         made.append(components)
         return components
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-import time
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -12,22 +12,34 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from rag.draft import looping
+from rag.prompts import REWRITE_SYSTEM
 
 
 class ScriptedChatModel(BaseChatModel):
-    """Answers every prompt with ``reply`` (streamed in ``pieces`` when given) and records the prompts
-    it was given (the last message's text) and the bound ``max_tokens``."""
+    """Answers every prompt with ``reply`` (streamed in ``pieces`` when given), and a follow-up's rewrite prompt
+    with ``rewrite`` when given; records the prompts it was given (the last message's text) and the bound
+    ``max_tokens``. With ``hold_after`` set, an answer stops after that many pieces until ``release()``
+    (``holding`` is set meanwhile: the test knows the model is generating, whatever the CPU)."""
 
     reply: str = ""
     pieces: list[str] = Field(default_factory=list)
+    rewrite: str = ""
     prompts: list[str] = Field(default_factory=list)
+    rewrite_prompts: list[str] = Field(default_factory=list)
     max_tokens_seen: list[int | None] = Field(default_factory=list)
     fail_with: Any = None
-    piece_seconds: float = 0.0  # a slow model: each piece takes this long
     fail_after: int | None = None  # a model that breaks mid-answer: raises after this many pieces
+    hold_after: int | None = None
+    holding: threading.Event = Field(default_factory=threading.Event)
+    released: threading.Event = Field(default_factory=threading.Event)
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    def release(self) -> None:
+        self.released.set()
 
     @property
     def _llm_type(self) -> str:
@@ -37,12 +49,19 @@ class ScriptedChatModel(BaseChatModel):
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         if self.fail_with is not None:
             raise self.fail_with
+        if self.rewrite and messages[0].content == REWRITE_SYSTEM:
+            self.rewrite_prompts.append("\n".join(str(m.content) for m in messages[1:]))
+            yield ChatGenerationChunk(message=AIMessageChunk(content=self.rewrite))
+            return
         self.prompts.append(str(messages[-1].content))
         self.max_tokens_seen.append(kwargs.get("max_tokens"))
         for n, piece in enumerate(self.pieces or [self.reply]):
             if self.fail_after is not None and n >= self.fail_after:
                 raise RuntimeError("the model broke mid-answer")
-            time.sleep(self.piece_seconds)
+            if n == self.hold_after:
+                self.holding.set()
+                if not self.released.wait(120):
+                    raise RuntimeError("the test never released the held answer")
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
@@ -87,8 +106,17 @@ def _random_text(rng: random.Random, vocabulary: Sequence[str], paragraphs: int,
     return "\n\n".join(out)
 
 
-def grounded_model() -> ScriptedChatModel:
-    """A model streaming, in pieces, the fixture pages' own answer to "¿La Tarjeta Oro sirve fuera de Colombia?":
-    for the adapters' tests of an answer that passes the grounding checks (SmolLM2-135M's answers may not)."""
-    return ScriptedChatModel(pieces=["Sí, la Tarjeta Oro ", "es internacional y funciona ", "en comercios de ",
-                                     "todo el mundo."])
+GROUNDED_PIECES = ["Sí, la Tarjeta Oro ", "es internacional y funciona ", "en comercios de ", "todo el mundo."]
+FOLLOW_UP_REWRITE = "¿En qué ciudades puedo solicitar el Crédito Hogar?"
+
+
+def grounded_model(**fields: Any) -> ScriptedChatModel:
+    """A model streaming, in pieces, the fixture pages' own answer to "¿La Tarjeta Oro sirve fuera de Colombia?"
+    (an answer that passes the grounding checks, whatever the CPU), and rewriting any follow-up as
+    ``FOLLOW_UP_REWRITE``: the plumbing tests' model."""
+    return ScriptedChatModel(pieces=list(GROUNDED_PIECES), rewrite=FOLLOW_UP_REWRITE, **fields)
+
+
+def held_model(pieces: Sequence[str] = tuple(GROUNDED_PIECES)) -> ScriptedChatModel:
+    """A model that streams its first piece, then waits until the test releases it (or 120 s pass)."""
+    return ScriptedChatModel(pieces=list(pieces), hold_after=1)

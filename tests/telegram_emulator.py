@@ -90,6 +90,7 @@ class CompatState:
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
     faults: dict[str, list[str]] = field(default_factory=dict)  # method -> faults its next calls meet
+    empty_polls: int = 0  # getUpdates calls that found nothing new: the bot had fetched every update before
 
 
 SLOW_RESPONSE_SECONDS = 6.0  # past python-telegram-bot's default read timeout (5 s)
@@ -127,6 +128,10 @@ class CompatProxy:
         with self.state.changed:
             return [c for c in self.state.calls if (method is None or c.method == method)
                     and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))]
+
+    def polls_seen(self) -> int:
+        with self.state.changed:
+            return self.state.empty_polls
 
     def wait_for(self, predicate: Callable[[list[Call]], bool], timeout: float = 60.0) -> list[Call]:
         """Block until the recorded calls satisfy ``predicate``; returns them."""
@@ -177,10 +182,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         except httpx.TransportError as exc:  # the emulator went away (end of the test module)
             self._reply(502, {"ok": False, "description": str(exc)})
             return
-        if method != "getUpdates":
-            with self.state.changed:
+        with self.state.changed:
+            if method != "getUpdates":
                 self.state.calls.append(Call(method, params, data.get("result")))
-                self.state.changed.notify_all()
+            elif not data.get("result"):
+                self.state.empty_polls += 1
+            self.state.changed.notify_all()
         if fault == "slow":
             time.sleep(SLOW_RESPONSE_SECONDS)
         self._reply(200, data)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from storage.conversations import ConversationKey, Turn
 from tests import fixture_site
+from tests.chat_server import ChatServer, scripted_env
 from tests.conftest import make_settings
+from tests.doubles import grounded_model
 from tuyabot.components import Components
 
 KEY = ConversationKey("telegram", "500", "500")
@@ -44,7 +46,8 @@ def test_a_refresh_killed_at_any_moment_leaves_one_whole_index_and_the_history(s
     components.close()
     v1, history = _state(data, models_dir)
     fixture_site.build_v2(s)
-    seen: list[frozenset[str]] = []
+    seen = [_refresh_killed_while_crawling(s, tuyabot, env, data, models_dir)]  # before the switch, surely
+    assert seen[0] == v1 and _state(data, models_dir)[1] == history
     for delay in KILL_AFTER:
         finished = _refresh_killed_after(tuyabot, env, data / "qdrant" / "collection", delay)
         chunks, after = _state(data, models_dir)
@@ -56,7 +59,26 @@ def test_a_refresh_killed_at_any_moment_leaves_one_whole_index_and_the_history(s
     v2 = seen[-1]
     assert v2 != v1
     assert all(chunks in (v1, v2) for chunks in seen), "a killed refresh left a mix of two versions"
-    assert v1 in seen[:-1]  # some kill came before the switch
+
+
+def _refresh_killed_while_crawling(site, tuyabot: str, env: dict[str, str], data: Path,  # type: ignore[no-untyped-def]
+                                   models_dir: Path) -> frozenset[str]:
+    """SIGKILL a `tuyabot refresh` whose crawl is held by the site (it cannot have switched yet); the index
+    a restarted service would then serve."""
+    released = site.hold()
+    asked = len(site.requests)
+    process = subprocess.Popen([tuyabot, "refresh"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while len(site.requests) == asked:  # the crawl has asked for a page and waits for it
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(30)
+    finally:
+        site.released = None
+        released.set()
+    return _state(data, models_dir)[0]
 
 
 def _refresh_killed_after(tuyabot: str, env: dict[str, str], collections: Path, delay: float) -> bool:
@@ -79,29 +101,31 @@ def _refresh_killed_after(tuyabot: str, env: dict[str, str], collections: Path, 
 
 
 def test_a_service_killed_while_generating_restarts_and_answers_with_nothing_half_stored(
-        emulator, site, tmp_path: Path, models_dir: Path) -> None:
+        emulator, site, indexed_data_dir: Path, models_dir: Path) -> None:
+    """The model streams its first piece and then waits for the test: the kill lands while the answer is being
+    generated, on any CPU."""
     from tests.telegram_emulator import CompatProxy, User
 
     _, base = site
     proxy = CompatProxy(emulator)
+    model = ChatServer(list(grounded_model().pieces), hold_after=1)
     token = "5151:crash-token"
-    data = tmp_path / "data"
+    data = indexed_data_dir
     env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(data),
            "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2", "CRAWL_DELAY_SECONDS": "0",
-           "CRAWL_BASE_URL": base, "ADMIN_HTTP_PORT": "0", "LLM_MODEL": "smollm2-135m-instruct",
-           "LLM_MAX_NEW_TOKENS": "400", "GROUNDING_MIN_ANSWER_SHARE": "0", "TELEGRAM_BOT_TOKEN": token,
-           "TELEGRAM_API_BASE_URL": proxy.base_url, "TELEGRAM_EDIT_INTERVAL_SECONDS": "0.2"}
+           "CRAWL_BASE_URL": base, "ADMIN_HTTP_PORT": "0", "TELEGRAM_BOT_TOKEN": token,
+           "TELEGRAM_API_BASE_URL": proxy.base_url, "TELEGRAM_EDIT_INTERVAL_SECONDS": "0.2", **scripted_env(model)}
     tuyabot = str(Path(sys.executable).with_name("tuyabot"))
-    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True)
     user = User(emulator, token, 321)
     try:
         first = subprocess.Popen([tuyabot, "serve", "telegram"], env=env, stderr=subprocess.DEVNULL)
         proxy.wait_for(lambda calls: any(c.method == "setMyCommands" for c in calls), 180)
         user.send("¿La Tarjeta Oro sirve fuera de Colombia?")
-        proxy.wait_for(lambda calls: any(c.method == "sendMessage" for c in calls), 180)  # the draft is showing
+        assert model.holding.wait(180)  # the answer is being generated, and stays so until released
         os.kill(first.pid, signal.SIGKILL)
         first.wait(30)
         assert _state(data, models_dir, ASKER)[1] == []  # the interrupted answer left no half of an exchange
+        model.release()
         second = subprocess.Popen([tuyabot, "serve", "telegram"], env=env, stderr=subprocess.PIPE, text=True)
         try:
             proxy.wait_for(lambda calls: len([c for c in calls if c.method == "setMyCommands"]) >= 2, 180)
@@ -115,3 +139,4 @@ def test_a_service_killed_while_generating_restarts_and_answers_with_nothing_hal
         assert roles and roles == ["user", "assistant"] * (len(roles) // 2)
     finally:
         proxy.close()
+        model.close()

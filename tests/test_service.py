@@ -10,19 +10,23 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from bot import texts
 from storage.conversations import ConversationKey, ConversationStore
 from storage.db import Database
-from storage.models import Conversation
+from storage.models import Conversation, ProcessedEvent
 from tests import fixture_site
+from tests.chat_server import ChatServer, scripted_env
+from tests.doubles import GROUNDED_PIECES
 from tests.fake_slack import signed
 from tests.telegram_emulator import CompatProxy, User, free_port
 from tests.test_slack import event_payload, mention
@@ -31,28 +35,35 @@ QUESTION = "¿La tarjeta sirve fuera de Colombia?"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
+@pytest.fixture
+def model() -> Iterator[ChatServer]:
+    """The services' model: a scripted server (the fixture pages' own answer) behind the real `openai` backend."""
+    server = ChatServer(list(GROUNDED_PIECES))
+    yield server
+    server.close()
+
+
 def _service_env(base: str, proxy: CompatProxy, token: str, fake, data: Path, models_dir: Path,  # type: ignore[no-untyped-def]
-                 slack_port: int, admin_port: int, **extra: str) -> dict[str, str]:
-    """Both platforms pointed at their local fakes, SmolLM2 answering, the admin endpoints on ``admin_port``."""
+                 slack_port: int, admin_port: int, model: ChatServer, **extra: str) -> dict[str, str]:
+    """Both platforms pointed at their local fakes, ``model`` answering, the admin endpoints on ``admin_port``."""
     return {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(data),
-            "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
-            "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "24", "CRAWL_DELAY_SECONDS": "0",
-            "CRAWL_BASE_URL": base, "GROUNDING_MIN_ANSWER_SHARE": "0",  # SmolLM2: see bot_components
+            "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2", "CRAWL_DELAY_SECONDS": "0",
+            "CRAWL_BASE_URL": base, **scripted_env(model),
             "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": proxy.base_url,
             "SLACK_BOT_TOKEN": "xoxb-service-SECRET", "SLACK_SIGNING_SECRET": SECRET, "SLACK_MODE": "http",
             "SLACK_HTTP_PORT": str(slack_port), "SLACK_API_URL": fake.api_url, "ADMIN_HTTP_PORT": str(admin_port),
             **extra}
 
 
-def test_one_process_serves_telegram_and_slack(emulator, fake, site, tmp_path: Path, models_dir: Path) -> None:
+def test_one_process_serves_telegram_and_slack(emulator, fake, site, indexed_data_dir: Path, tmp_path: Path,
+                                               models_dir: Path, model: ChatServer) -> None:
     _, base = site
     proxy = CompatProxy(emulator)
     token, slack_port, admin_port = "4242:service-SECRET-token", free_port(), free_port()
-    env = _service_env(base, proxy, token, fake, tmp_path / "data", models_dir, slack_port, admin_port,
+    env = _service_env(base, proxy, token, fake, indexed_data_dir, models_dir, slack_port, admin_port, model,
                        RETENTION_SWEEP_INTERVAL="1s", HISTORY_RETENTION_DAYS="30")
     tuyabot = str(Path(sys.executable).with_name("tuyabot"))
-    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True, cwd=tmp_path)
-    old = _idle_conversation(tmp_path / "data" / "tuyabot.db", days=45)
+    old = _idle_conversation(indexed_data_dir / "tuyabot.db", days=45)
     process = subprocess.Popen([tuyabot, "serve"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     admin = f"http://127.0.0.1:{admin_port}"
     try:
@@ -74,6 +85,7 @@ def test_one_process_serves_telegram_and_slack(emulator, fake, site, tmp_path: P
         assert 'tuyabot_answers_total{platform="slack",status="answered"} 1.0' in metrics
         assert "tuyabot_answer_seconds_count 2.0" in metrics and "tuyabot_generation_queue_depth 0.0" in metrics
         assert "tuyabot_retention_deletions_total 1.0" in metrics  # the sweep ran without anyone asking
+        assert "tuyabot_processed_event_deletions_total 1.0" in metrics  # and forgot the old event id
         assert not old.exists()
     finally:
         process.terminate()
@@ -87,20 +99,20 @@ ADMIN_TOKEN = "adm-8d1f0c2e9b7a4f11SECRET"
 TELEGRAM_ADMIN, SLACK_ADMIN = 77, "UADMIN01"
 
 
-def test_refreshes_from_every_source_run_one_at_a_time_while_answers_flow(emulator, fake, site, tmp_path: Path,
-                                                                          models_dir: Path) -> None:
+def test_refreshes_from_every_source_run_one_at_a_time_while_answers_flow(emulator, fake, site, indexed_data_dir: Path,
+                                                                          tmp_path: Path, models_dir: Path,
+                                                                          model: ChatServer) -> None:
     """The command line refreshes through the running service; Telegram, Slack, the schedule and a second
     command line are told it runs (by whom); a question is answered meanwhile; the logs are JSON lines with
     request ids and no message text."""
     s, base = site
     proxy = CompatProxy(emulator)
     token, slack_port, admin_port = "4343:service-SECRET-token", free_port(), free_port()
-    env = _service_env(base, proxy, token, fake, tmp_path / "data", models_dir, slack_port, admin_port,
+    env = _service_env(base, proxy, token, fake, indexed_data_dir, models_dir, slack_port, admin_port, model,
                        ADMIN_TOKEN=ADMIN_TOKEN, LOG_FORMAT="json", REFRESH_INTERVAL="20s",
                        TELEGRAM_ADMIN_IDS=str(TELEGRAM_ADMIN), SLACK_ADMIN_USER_IDS=SLACK_ADMIN,
                        CRAWL_TIMEOUT_SECONDS="120")
     tuyabot = str(Path(sys.executable).with_name("tuyabot"))
-    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True, cwd=tmp_path)
     fixture_site.build_v2(s)
     released = s.hold()  # the refresh lasts until every other source has been told it runs
     process = subprocess.Popen([tuyabot, "serve"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
@@ -139,11 +151,12 @@ def test_refreshes_from_every_source_run_one_at_a_time_while_answers_flow(emulat
         proxy.close()
     assert process.returncode == 0, logs[-2000:]
     _assert_json_logs(logs)
-    _assert_refreshes_never_overlapped(tmp_path / "data" / "tuyabot.db")
+    _assert_refreshes_never_overlapped(indexed_data_dir / "tuyabot.db")
 
 
 def test_two_service_processes_sharing_postgresql_answer_a_slack_event_once(fake, site, tmp_path: Path,
-                                                                              models_dir: Path, postgres) -> None:
+                                                                              models_dir: Path, postgres,
+                                                                              model: ChatServer) -> None:
     """Replicas behind one Slack app: the same event reaches both (Slack's retry, a load balancer); the
     processed-event table in PostgreSQL lets exactly one of them answer it."""
     _, base = site
@@ -153,8 +166,8 @@ def test_two_service_processes_sharing_postgresql_answer_a_slack_event_once(fake
     envs = [{**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(tmp_path / "data"),
              "QDRANT_PATH": str(tmp_path / f"qdrant{i}"), "DATABASE_URL": database_url,
              "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
-             "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "24", "CRAWL_BASE_URL": base,
-             "CRAWL_DELAY_SECONDS": "0", "GROUNDING_MIN_ANSWER_SHARE": "0", "SLACK_BOT_TOKEN": "xoxb-replica",
+             **scripted_env(model), "CRAWL_BASE_URL": base,
+             "CRAWL_DELAY_SECONDS": "0", "SLACK_BOT_TOKEN": "xoxb-replica",
              "SLACK_SIGNING_SECRET": SECRET, "SLACK_MODE": "http", "SLACK_HTTP_PORT": str(port),
              "SLACK_API_URL": fake.api_url, "ADMIN_HTTP_PORT": "0"} for i, port in enumerate(ports)]
     subprocess.run([tuyabot, "index"], env=envs[0], check=True, capture_output=True, cwd=tmp_path)
@@ -229,13 +242,17 @@ class _Conversation:
 
 
 def _idle_conversation(db: Path, *, days: int) -> _Conversation:
-    """A conversation whose last message is ``days`` old (stored as the service would, then aged)."""
+    """A conversation whose last message is ``days`` old, and a Slack event id recorded as long ago (stored as the
+    service would, then aged)."""
     key = ConversationKey("telegram", "999", "999")
     database = Database(f"sqlite:///{db}")
     try:
-        ConversationStore(database, 30).add_message(key, "user", "¿una pregunta de hace tiempo?")
+        store = ConversationStore(database, 30)
+        store.add_message(key, "user", "¿una pregunta de hace tiempo?")
+        assert store.first_delivery("slack", "EvLongAgo")
         with database.session() as session:
             session.execute(update(Conversation).values(updated_at=datetime.now(UTC) - timedelta(days=days)))
+            session.execute(update(ProcessedEvent).values(created_at=datetime.now(UTC) - timedelta(days=days)))
     finally:
         database.close()
     conversation = _Conversation(db, key)

@@ -61,7 +61,20 @@ class RunningSlackApp:
             self.handler = self._run(start_socket(self.app, settings))
         else:
             self.runner = self._run(start_http(self.app, "127.0.0.1", self.port, SECRET))
+        self.resident = self._run(self._tasks())  # what runs while nothing is being handled
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
+
+    @staticmethod
+    async def _tasks() -> set[asyncio.Task[Any]]:
+        return asyncio.all_tasks() - {asyncio.current_task()}  # type: ignore[operator]
+
+    def wait_idle(self, timeout: float = 60) -> None:
+        """Until every event posted so far has been handled (HTTP mode: each post returns once acknowledged, and
+        its listeners run on in tasks of the app's loop): anything the app would send about them has been sent."""
+        async def settle() -> None:
+            while pending := await self._tasks() - self.resident:
+                await asyncio.wait(pending)
+        asyncio.run_coroutine_threadsafe(settle(), self.loop).result(timeout)
 
     def _run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
@@ -150,7 +163,7 @@ def test_url_verification_and_signatures(slack) -> None:
     stale = httpx.post(app.url, content=body, headers={"Content-Type": "application/json",
                                                        **signed(body, SECRET, int(time.time()) - 600)})
     assert stale.status_code == 401
-    time.sleep(1)
+    app.wait_idle()
     assert app.fake.of("chat.postMessage") == []
 
 
@@ -182,7 +195,7 @@ def test_a_follow_up_in_the_thread_continues_the_conversation(slack) -> None:
     key = ConversationKey("slack", "C0001:1700000001.000100", "UANA0001")
     assert len(app.components.conversations.history(key, 10)) == 4
     app.post_json(event_payload(message("¿Y otra cosa?", thread_ts="1799999999.000100")))  # a thread it never joined
-    time.sleep(1.5)
+    app.wait_idle()
     assert len(app.answers("C0001")) == 2
 
 
@@ -207,7 +220,7 @@ def test_retries_duplicates_bots_and_edits_produce_no_second_answer(slack) -> No
                                         message={"text": "editado"})))
     app.post_json(event_payload(message("", channel="D0002", channel_type="im", subtype="message_deleted")))
     app.post_json(event_payload(message("mío", user=BOT_USER_ID, channel="D0002", channel_type="im")))
-    time.sleep(2)
+    app.wait_idle()
     assert len(app.fake.of("chat.postMessage")) == 1 and len(app.fake.of("reactions.add")) == 1
 
 
@@ -227,12 +240,13 @@ def test_page_and_model_text_is_escaped_and_long_answers_fit_block_kit(slack, bo
                                 piece_chars=80, vocabulary=about_notices)
     server = ChatServer([long_text[i:i + 80] for i in range(0, len(long_text), 80)])
     try:
-        components = bot_components(llm_backend="openai", llm_base_url=server.url, llm_model="scripted")
+        components = bot_components(llm_backend="openai", llm_base_url=server.url, llm_model="scripted",
+                                    grounding_min_answer_share=0.0)  # random words: not a grounding test
         components.__dict__.pop("generator")
         app = slack(components=components)
         app.post_json(event_payload(mention("¿Cómo llegan los avisos de la Tarjeta Oro?")))
         app.wait_answers("C0001")
-        time.sleep(0.5)
+        app.wait_idle()
         posts = [c for c in app.fake.of("chat.postMessage") if c.args.get("blocks")]
         assert len(posts) >= 2  # one long answer, several messages in the thread
         for post in posts:
@@ -389,7 +403,7 @@ def test_the_hostile_corpus_gets_one_polite_reply_each_and_leaks_nothing(slack, 
         return [c for c in app.fake.of("chat.postMessage") if c.args.get("channel") == channel
                 and not str(c.args.get("text", "")).startswith("Recibí tu pregunta")]
     app.fake.wait_for(lambda: all(replies(c) for c in channels.values()), timeout=120)
-    time.sleep(1)  # and nothing more comes
+    app.wait_idle()  # and nothing more comes
     assert {name: len(replies(c)) for name, c in channels.items()} == {name: 1 for name in channels}
     assert not replies("CEDIT")
     posted = [json.dumps(c.args, ensure_ascii=False) for c in app.fake.calls]

@@ -30,8 +30,14 @@ from bot.telegram.app import Webhook, build_application, start, stop
 from storage.conversations import ConversationKey
 from storage.models import Message
 from tests import fixture_site
-from tests.chat_server import ChatServer
-from tests.doubles import ScriptedChatModel, grounded_model, unrepeated_text
+from tests.chat_server import ChatServer, scripted_env
+from tests.doubles import (
+    FOLLOW_UP_REWRITE,
+    GROUNDED_PIECES,
+    ScriptedChatModel,
+    held_model,
+    unrepeated_text,
+)
 from tests.telegram_emulator import BOT_ID, BOT_USERNAME, Call, CompatProxy, Emulator, User, free_port, visible_text
 from tests.test_hostile_input import CARD, HOSTILE, ID_NUMBER
 from tuyabot.components import Components
@@ -72,6 +78,14 @@ class RunningBot:
         self.core.close()
         self.proxy.close()
 
+    def wait_idle(self, timeout: float = 60) -> None:
+        """Until every update sent so far has been fetched (two later long polls came back empty: the second began
+        after this call) and handled (the application's queue joined): anything the bot would send about them has
+        been sent. Long polling only."""
+        polls = self.proxy.polls_seen()
+        self.proxy.wait_for(lambda _: self.proxy.polls_seen() >= polls + 2, timeout)
+        asyncio.run_coroutine_threadsafe(self.app.update_queue.join(), self.loop).result(timeout)
+
     # what the bot sent to one chat -------------------------------------------------------------------
     def sent(self, chat_id: int) -> list[Call]:
         return [c for c in self.proxy.calls(chat_id=chat_id) if c.method in ("sendMessage", "editMessageText")]
@@ -90,10 +104,14 @@ class RunningBot:
         return answers()
 
 
-@pytest.fixture(params=["polling", "webhook"])
+BOTH_TRANSPORTS = pytest.mark.parametrize("telegram", ["polling", "webhook"], indirect=True)
+
+
+@pytest.fixture(params=["polling"])
 def telegram(request: pytest.FixtureRequest, bot_components: Callable[..., Components], emulator: Emulator
              ) -> Iterator[Callable[..., RunningBot]]:
-    """Makes running bots; every test using it runs once with long polling and once with the webhook."""
+    """Makes running bots on long polling; tests of the transport itself (``BOTH_TRANSPORTS``) run once with long
+    polling and once with the webhook."""
     bots: list[RunningBot] = []
 
     def make(*, components: Components | None = None, **overrides: object) -> RunningBot:
@@ -116,6 +134,7 @@ QUESTION = "¿La Tarjeta Oro sirve fuera de Colombia?"
 
 
 # -- tests --------------------------------------------------------------------------------------------
+@BOTH_TRANSPORTS
 def test_start_registers_the_menu_and_welcomes(telegram) -> None:
     bot = telegram()
     (commands,) = bot.proxy.calls("setMyCommands")
@@ -128,8 +147,9 @@ def test_start_registers_the_menu_and_welcomes(telegram) -> None:
     assert "/olvidar" in bot.wait_text(101, "/reset").params["text"]
 
 
+@BOTH_TRANSPORTS
 def test_a_question_gets_typing_then_an_html_answer_with_sources_and_buttons(telegram) -> None:
-    bot = telegram(generator=grounded_model())
+    bot = telegram()
     bot.user(102).send(QUESTION)
     (final,) = bot.wait_answers(102)
     calls = bot.proxy.calls(chat_id=102)
@@ -152,10 +172,12 @@ def test_a_follow_up_goes_through_the_conversation_memory(telegram) -> None:
     bot.wait_answers(103, 2)
     key = ConversationKey("telegram", "103", "103")
     assert len(bot.components.conversations.history(key, 10)) == 4
+    (rewrite_prompt,) = bot.components.generator.rewrite_prompts  # the first question had no history to read
+    assert "¿Qué financia el Crédito Hogar?" in rewrite_prompt and "¿Y en qué ciudades" in rewrite_prompt
     with bot.components.db.session() as s:  # the follow-up was rewritten with the history before retrieval
         standalone = s.scalars(select(Message.standalone_question).where(Message.role == "assistant")
                                .order_by(Message.id.desc())).first()
-    assert standalone and standalone != "¿Y en qué ciudades lo puedo solicitar?"
+    assert standalone == FOLLOW_UP_REWRITE
 
 
 def test_in_groups_only_mentions_and_replies_to_the_bot_are_answered(telegram) -> None:
@@ -170,7 +192,7 @@ def test_in_groups_only_mentions_and_replies_to_the_bot_are_answered(telegram) -
         "chat": {"id": group, "type": "group", "title": "Grupo de prueba"},
         "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"}, "text": "…"})
     bot.wait_answers(group, 2)
-    time.sleep(1)
+    bot.wait_idle()
     asked = [t.content for t in bot.components.conversations.history(ConversationKey("telegram", str(group), "104"), 10)
              if t.role == "user"]
     assert asked == ["¿La Tarjeta Oro sirve fuera de Colombia?", "¿Y tiene cuota de manejo?"]
@@ -183,7 +205,8 @@ def test_a_long_answer_is_split_into_valid_html_parts(telegram, bot_components) 
     assert len(long_text) > 4096 * 1.5
     server = ChatServer([long_text[i:i + 50] for i in range(0, len(long_text), 50)])
     try:
-        components = bot_components(llm_backend="openai", llm_base_url=server.url, llm_model="scripted")
+        components = bot_components(llm_backend="openai", llm_base_url=server.url, llm_model="scripted",
+                                    grounding_min_answer_share=0.0)  # random words: not a grounding test
         components.__dict__.pop("generator")
         bot = telegram(components=components)
         bot.user(105).send("Cuéntame todo sobre la Tarjeta Oro")
@@ -211,7 +234,7 @@ def test_photos_and_over_long_messages_are_refused_politely(telegram) -> None:
     bot.wait_text(106, "solo puedo leer texto")
     ana.send("¿Tasa? " * 200)
     bot.wait_text(106, "muy largo")
-    time.sleep(0.5)
+    bot.wait_idle()
     assert bot.components.conversations.history(ConversationKey("telegram", "106", "106")) == []
     assert not bot.proxy.calls("sendChatAction", chat_id=106)
 
@@ -226,6 +249,7 @@ def test_the_rate_limit_answers_wait_a_moment(telegram) -> None:
     assert len(bot.components.conversations.history(ConversationKey("telegram", "107", "107"))) == 2
 
 
+@BOTH_TRANSPORTS
 def test_feedback_buttons_store_the_vote(telegram) -> None:
     bot = telegram()
     ana = bot.user(108)
@@ -294,7 +318,7 @@ def test_refresh_by_anyone_else_is_refused_and_the_index_untouched(telegram, sit
     pages_before = set(bot.components.indexer.registry.load())
     bot.user(111).send("/refresh")
     bot.wait_text(111, "solo los administradores")
-    time.sleep(1)
+    bot.wait_idle()
     assert set(bot.components.indexer.registry.load()) == pages_before
     events = bot.components.conversations.audit_events("refresh")
     assert [(e.user_id, e.outcome) for e in events] == [("111", "refused")]
@@ -319,18 +343,19 @@ def test_the_webhook_is_registered_with_a_secret_token_that_is_checked(telegram)
     assert response.status_code == 403
 
 
-def test_tuyabot_serve_telegram_runs_the_bot_and_never_logs_the_token(emulator, site, tmp_path, models_dir) -> None:
-    """The operator's command in its own process: long polling until SIGTERM, the token never in the logs."""
+def test_tuyabot_serve_telegram_runs_the_bot_and_never_logs_the_token(emulator, site, indexed_data_dir, tmp_path,
+                                                                     models_dir) -> None:
+    """The operator's command in its own process: long polling until SIGTERM, the token never in the logs (the
+    model a scripted server behind the real `openai` backend, so the answer is the same on every CPU)."""
     _, base = site
     proxy = CompatProxy(emulator)
+    model = ChatServer(list(GROUNDED_PIECES))
     token = "4242:serve-SECRET-token"
-    env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(tmp_path / "data"),
-           "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2",
-           "LLM_MODEL": "smollm2-135m-instruct", "LLM_MAX_NEW_TOKENS": "24", "CRAWL_DELAY_SECONDS": "0",
+    env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(indexed_data_dir),
+           "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2", "CRAWL_DELAY_SECONDS": "0",
            "CRAWL_BASE_URL": base, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": proxy.base_url,
-           "GROUNDING_MIN_ANSWER_SHARE": "0", "LOG_LEVEL": "DEBUG"}  # SmolLM2: see bot_components
+           "LOG_LEVEL": "DEBUG", **scripted_env(model)}
     tuyabot = str(Path(sys.executable).with_name("tuyabot"))
-    subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True, cwd=tmp_path)
     process = subprocess.Popen([tuyabot, "serve", "telegram"], env=env, stderr=subprocess.PIPE, text=True,
                                cwd=tmp_path)
     try:
@@ -341,17 +366,17 @@ def test_tuyabot_serve_telegram_runs_the_bot_and_never_logs_the_token(emulator, 
         process.terminate()
         logs = process.communicate(timeout=60)[1]
         proxy.close()
+        model.close()
     assert process.returncode == 0, logs[-2000:]
     assert "getUpdates" in logs and "SECRET" not in logs  # DEBUG logs every request URL, token masked
 
 
 def test_a_shutdown_tells_users_whose_answers_are_in_progress_to_ask_again(bot_components, emulator) -> None:
-    text = unrepeated_text(2, 4, ["{w}"], piece_chars=6)
-    slow = ScriptedChatModel(pieces=[text[i:i + 6] for i in range(0, len(text), 6)], piece_seconds=0.3)
+    slow = held_model()  # generating until released: still in progress at the shutdown, on any CPU
     bot = RunningBot(bot_components(slow), emulator, webhook=False)
     try:
         bot.user(103).send(QUESTION)
-        bot.proxy.wait_for(lambda _: bool(slow.prompts), 60)  # the model is generating
+        assert slow.holding.wait(60)  # the model is generating
         drained = asyncio.run_coroutine_threadsafe(bot.core.in_flight.drain(0.5), bot.loop)
         assert drained.result(30) == 1  # cancelled after the grace period
         bot.wait_text(103, "me estoy reiniciando")
@@ -361,6 +386,7 @@ def test_a_shutdown_tells_users_whose_answers_are_in_progress_to_ask_again(bot_c
         bot.wait_text(104, "me estoy reiniciando")
         assert len(slow.prompts) == 1
     finally:
+        slow.release()
         bot.close()
 
 
@@ -419,15 +445,20 @@ def test_a_question_that_must_wait_is_told_its_place_first(bot_components, emula
 
 
 def test_past_the_answer_bound_questions_are_turned_away_at_once(bot_components, emulator) -> None:
-    text = unrepeated_text(2, 4, ["{w}"], piece_chars=6)
-    slow = ScriptedChatModel(pieces=[text[i:i + 6] for i in range(0, len(text), 6)], piece_seconds=0.4)
+    slow = held_model()  # both answers let in stay in progress until the others are turned away
     bot = RunningBot(bot_components(slow, llm_queue_size=2), emulator, webhook=False)
     users = [110, 111, 112, 113]
     try:
         for user in users:
             bot.user(user).send(QUESTION)
+
+        def busy_told(user: int) -> bool:
+            return any(c.params.get("text") == texts.BUSY for c in bot.sent(user))
+        bot.proxy.wait_for(lambda _: sum(busy_told(u) for u in users) == 2, 120)
+        slow.release()
+
         def replied(user: int) -> bool:
-            return bool(_answers(bot, user)) or any(c.params.get("text") == texts.BUSY for c in bot.sent(user))
+            return bool(_answers(bot, user)) or busy_told(user)
         bot.proxy.wait_for(lambda _: all(replied(u) for u in users), 120)
         answered = [u for u in users if _answers(bot, u)]
         busy = [u for u in users if any(c.params.get("text") == texts.BUSY for c in bot.sent(u))]
@@ -435,6 +466,7 @@ def test_past_the_answer_bound_questions_are_turned_away_at_once(bot_components,
         assert len(slow.prompts) == 2  # the two turned away never reached retrieval or the model
         assert 'tuyabot_busy_total{platform="telegram"} 2.0' in bot.core.metrics.exposition().decode()
     finally:
+        slow.release()
         bot.close()
 
 
@@ -469,7 +501,7 @@ def test_the_hostile_corpus_gets_one_polite_reply_each_and_leaks_nothing(bot_com
             return [c.params["text"] for c in bot.sent(chat)
                     if c.method == "sendMessage" and not c.params["text"].startswith("Recibí tu pregunta")]
         bot.proxy.wait_for(lambda _: all(len(replies(c)) >= n for c, n in expected.items()), 120)
-        time.sleep(1)  # and nothing more comes
+        bot.wait_idle()  # and nothing more comes
         assert {chat: len(replies(chat)) for chat in expected} == expected
         sent = [c.params["text"] for c in bot.proxy.calls() if c.method in ("sendMessage", "editMessageText")]
         assert texts.ERROR not in sent and texts.BUSY not in sent

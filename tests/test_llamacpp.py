@@ -5,7 +5,6 @@ declined, streaming equal to the final text, and a full queue refused at once wi
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from rag.hardware import llamacpp_unavailable_reason
 from rag.llamacpp import LlamaCppChatModel
 from storage.conversations import ConversationKey
 from tests import fixture_site
-from tests.conftest import make_settings
+from tests.conftest import local_model
 from tuyabot.components import Components
 
 pytestmark = [pytest.mark.llm,
@@ -27,15 +26,19 @@ LLM = "qwen2.5-coder-1.5b-instruct-q4km"
 ANA = ConversationKey("test", "chat", "ana")
 
 
+@pytest.fixture(scope="module")
+def llamacpp_model(models_dir: Path) -> LlamaCppChatModel:
+    """The GGUF on llama.cpp, loaded once for the module, with a queue of one answer."""
+    model = local_model(models_dir, LLM, llm_backend="llamacpp", llm_queue_size=1)
+    assert isinstance(model, LlamaCppChatModel)
+    yield model
+    model.close()
+
+
 @pytest.fixture
-def bot(site, tmp_path: Path, models_dir: Path, minilm) -> Iterator[Components]:  # type: ignore[no-untyped-def]
-    _, base = site
-    components = Components(make_settings(tmp_path / "data", models_dir, llm_model=LLM, llm_backend="llamacpp",
-                                          llm_queue_size=1), progress=False)
-    components.__dict__["embedder"] = minilm
-    components.indexer.index(base)
-    yield components
-    components.close()
+def bot(bot_components, llamacpp_model: LlamaCppChatModel) -> Components:  # type: ignore[no-untyped-def]
+    return bot_components(llamacpp_model, llm_model=LLM, llm_backend="llamacpp", llm_queue_size=1,
+                          llm_max_new_tokens=200)
 
 
 def test_a_grounded_answer_with_its_source_and_the_stream_is_the_answer(bot: Components) -> None:
@@ -56,7 +59,6 @@ def test_an_unknown_question_is_declined_with_tuyas_line(bot: Components) -> Non
 
 def test_a_full_queue_is_refused_at_once_with_the_polite_reply(bot: Components) -> None:
     model = bot.generator
-    model.load()
     started, release = threading.Event(), threading.Event()
 
     def long_answer() -> None:

@@ -63,6 +63,7 @@ def run(command: str, cwd: Path, env: dict[str, str], stdin: str = "", timeout: 
                           timeout=timeout)
 
 
+@pytest.mark.llm
 def test_the_first_command_ends_with_a_streamed_cited_answer(checkout: Path, models_dir: Path) -> None:
     assert readme_commands("Quick start")[0] == FIRST_COMMAND
     env = {**os.environ, "TUYABOT_MODELS_DIR": str(models_dir)}  # the offline models .ci/run fetched

@@ -63,7 +63,7 @@ def start(site: Site) -> tuple[ThreadingHTTPServer, str]:
             if site.released is not None:
                 site.released.wait(timeout=120)
             if site.delay_seconds:
-                time.sleep(site.delay_seconds)
+                time.sleep(site.delay_seconds)  # a slow site (what the test asked for)
             path = urlsplit(self.path).path.rstrip("/") or "/"
             route = site.routes.get(path)
             if route is None:
@@ -72,7 +72,7 @@ def start(site: Site) -> tuple[ThreadingHTTPServer, str]:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return None
-            time.sleep(route.delay_seconds)
+            time.sleep(route.delay_seconds)  # a slow page (what the test asked for)
             headers = dict(route.headers)
             if route.location:
                 headers["Location"] = route.location

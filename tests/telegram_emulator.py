@@ -189,7 +189,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 self.state.empty_polls += 1
             self.state.changed.notify_all()
         if fault == "slow":
-            time.sleep(SLOW_RESPONSE_SECONDS)
+            time.sleep(SLOW_RESPONSE_SECONDS)  # the fault asked for: answered after the bot's read timeout
         self._reply(200, data)
 
     def _fault(self, method: str, params: dict[str, Any]) -> str | None:
@@ -236,7 +236,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if data.get("result") or time.monotonic() >= deadline:
                 data["result"] = [_fix_update(u) for u in data.get("result") or []]
                 return data
-            time.sleep(0.05)
+            time.sleep(0.05)  # getUpdates is a long poll: held while nothing is new (as Telegram does)
 
     def _relay(self, token: str, body: bytes) -> tuple[int, dict[str, Any]]:
         hook = self.state.webhooks.get(token)

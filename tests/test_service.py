@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from tests.doubles import GROUNDED_PIECES
 from tests.fake_slack import signed
 from tests.telegram_emulator import CompatProxy, User, free_port
 from tests.test_slack import event_payload, mention
+from tests.waiting import wait_until
 
 QUESTION = "¿La tarjeta sirve fuera de Colombia?"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -200,10 +200,7 @@ def _bearer() -> dict[str, str]:
 
 
 def _wait(condition, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.2)
+    wait_until(condition, timeout)
 
 
 def _assert_json_logs(logs: str) -> None:
@@ -263,20 +260,21 @@ def _idle_conversation(db: Path, *, days: int) -> _Conversation:
 def _readiness_until_ready(admin: str) -> list[int]:
     """The /readyz statuses seen from the moment the admin endpoint answers until it says ready."""
     seen: list[int] = []
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and (not seen or seen[-1] != 200):
+
+    def ready() -> bool:
         with contextlib.suppress(httpx.ConnectError):
-            seen.append(httpx.get(f"{admin}/readyz", timeout=5).status_code)
-        time.sleep(0.05)
+            seen.append(httpx.get(f"{admin}/readyz", timeout=30).status_code)
+        return bool(seen) and seen[-1] == 200
+    wait_until(ready, 180, "the service ready")
     return seen
 
 
 def _post_when_listening(url: str, body: str, content_type: str = "application/json") -> httpx.Response:
     """POST a signed Slack request, retrying while the service is still starting its HTTP listener."""
-    for _ in range(120):
+    def post() -> httpx.Response | None:
         try:
             return httpx.post(url, content=body, timeout=30, headers={"Content-Type": content_type,
                                                                       **signed(body, SECRET)})
         except httpx.ConnectError:
-            time.sleep(1)
-    raise AssertionError(f"nothing listens on {url}")
+            return None
+    return wait_until(post, 180, f"something listening on {url}")

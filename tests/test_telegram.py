@@ -296,9 +296,9 @@ def test_refresh_by_an_admin_reports_while_questions_are_still_answered(telegram
     released = s.hold()  # the refresh lasts until the question asked meanwhile is answered
     admin, ana = bot.user(ADMIN), bot.user(110)
     admin.send("/refresh")
-    bot.wait_text(ADMIN, "Actualizando el índice", timeout=5)
+    bot.wait_text(ADMIN, "Actualizando el índice")
     admin.send("/refresh")
-    bot.wait_text(ADMIN, f"Ya hay una actualización del índice en curso, iniciada por {ADMIN} (telegram)", timeout=5)
+    bot.wait_text(ADMIN, f"Ya hay una actualización del índice en curso, iniciada por {ADMIN} (telegram)")
     ana.send(QUESTION)
     bot.wait_answers(110)
     released.set()

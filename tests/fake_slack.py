@@ -1,7 +1,9 @@
 """A local fake of Slack for tests (ours: no Slack emulator exists in the registries).
 
-- The Web API: ``/api/<method>`` answers auth.test, chat.postMessage, chat.update, reactions.add,
-  conversations.replies and apps.connections.open, and records every call with its arguments.
+- The Web API: ``/api/<method>`` answers auth.test, chat.postMessage, chat.update, reactions.add and .remove,
+  assistant.threads.setStatus, the streaming trio chat.startStream / appendStream / stopStream (a stream is
+  refused once stopped, as Slack does), conversations.replies and apps.connections.open, and records every call
+  with its arguments. A test can make the next calls of a method fail (``refuse``) or be rate limited.
 - ``/response/<id>``: response_url posts (slash-command and button replies), recorded too.
 - ``/socket``: a Socket Mode websocket that sends ``hello``, then whatever envelopes a test pushes,
   and records the SDK's acknowledgements.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import html
 import itertools
 import json
 import threading
@@ -39,6 +42,8 @@ class FakeSlack:
         self.calls: list[SlackCall] = []
         self.acks: list[dict[str, Any]] = []
         self.rate_limited: dict[str, int] = {}  # method -> how many more calls get 429
+        self.refusals: dict[str, list[str]] = {}  # method -> the errors ("ok": false) its next calls get
+        self.streaming: set[str] = set()  # the ts of messages being streamed
         self.changed = threading.Condition()
         self._ts = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -76,9 +81,20 @@ class FakeSlack:
             limited = self.rate_limited.get(method, 0) > 0
             if limited:
                 self.rate_limited[method] -= 1
+            refusal = self.refusals[method].pop(0) if self.refusals.get(method) else None
         if limited:  # Slack's rate limit: 429 with Retry-After (recorded)
             self._record(f"{method}!429", args)
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        if method in ("chat.appendStream", "chat.stopStream") and args.get("ts") not in self.streaming:
+            refusal = refusal or "message_not_in_streaming_state"
+        if refusal:
+            self._record(f"{method}!{refusal}", args)
+            if refusal == "stopped_by_user":
+                self.streaming.discard(args.get("ts"))
+            return web.json_response({"ok": False, "error": refusal})
+        if method == "chat.startStream":
+            args["_ts"] = f"{int(time.time())}.{next(self._ts):06d}"  # the new message's ts, recorded with it
+            self.streaming.add(args["_ts"])
         self._record(method, args)
         result: dict[str, Any] = {"ok": True}
         if method == "auth.test":
@@ -87,6 +103,12 @@ class FakeSlack:
         elif method in ("chat.postMessage", "chat.update"):
             ts = args.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
             result.update(channel=args.get("channel"), ts=ts, message={"text": args.get("text"), "ts": ts})
+        elif method == "chat.startStream":
+            result.update(channel=args.get("channel"), ts=args["_ts"])
+        elif method in ("chat.appendStream", "chat.stopStream"):
+            result.update(channel=args.get("channel"), ts=args.get("ts"))
+            if method == "chat.stopStream":
+                self.streaming.discard(args.get("ts"))
         elif method == "conversations.replies":
             result.update(messages=[], has_more=False)
         elif method == "apps.connections.open":
@@ -109,6 +131,21 @@ class FakeSlack:
                     self.acks.append(json.loads(message.data))
                     self.changed.notify_all()
         return ws
+
+    def refuse(self, method: str, *errors: str) -> None:
+        """The next calls of ``method`` get ``{"ok": false, "error": …}``, one error each (recorded as
+        ``method!error``)."""
+        with self.changed:
+            self.refusals[method] = list(errors)
+
+    def streamed_text(self, ts: str) -> str:
+        """What a streamed message holds: the text its start, appends and stop carried, joined (as Slack shows it,
+        entities unescaped)."""
+        with self.changed:
+            parts = [c.args.get("markdown_text") or "" for c in self.calls
+                     if c.method in ("chat.startStream", "chat.appendStream", "chat.stopStream")
+                     and ts in (c.args.get("ts"), c.args.get("_ts"))]
+        return html.unescape("".join(parts))
 
     def push(self, envelope: dict[str, Any]) -> None:
         """Send a Socket Mode envelope to every connected client."""

@@ -3,8 +3,9 @@
 The real slack-bolt AsyncApp runs our listeners behind its aiohttp adapter (HTTP mode) or its
 Socket Mode client; requests are signed with Slack's v0 scheme and posted to it; its Web API client
 talks to a local fake of Slack's API that records every call (tests/fake_slack.py). Answers come
-from the real core over the fixture site with SmolLM2-135M, or a scripted model streaming the pages' own
-sentence where a test needs an answer that passes the grounding checks.
+from the real core over the fixture site with a scripted model streaming the pages' own sentence. In a
+thread an answer is streamed (a status, then chat.startStream / appendStream / stopStream); in a DM it is
+posted whole.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from storage.conversations import ConversationKey
 from storage.models import Message
 from tests import fixture_site
 from tests.chat_server import ChatServer
-from tests.doubles import ScriptedChatModel, grounded_model, unrepeated_text
+from tests.doubles import ScriptedChatModel, unrepeated_text
 from tests.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack, SlackCall, signed
 from tests.telegram_emulator import free_port
 from tests.test_hostile_input import CARD, HOSTILE, ID_NUMBER
@@ -99,9 +100,16 @@ class RunningSlackApp:
             "Content-Type": "application/x-www-form-urlencoded", **signed(body, SECRET)})
 
     def answers(self, channel: str) -> list[SlackCall]:
-        """Messages carrying the 👍/👎 buttons (the last message of each answer) in a channel."""
-        return [c for c in self.fake.of("chat.postMessage") if c.args.get("channel") == channel
+        """What ends each answer in a channel: the message or the stream's stop carrying the 👍/👎 buttons."""
+        return [c for c in self.fake.calls if c.method in ("chat.postMessage", "chat.stopStream")
+                and c.args.get("channel") == channel
                 and any(b.get("type") == "actions" for b in c.args.get("blocks") or [])]
+
+    def thread_of(self, call: SlackCall) -> str | None:
+        """The thread a message (or a streamed message, by its stop) was posted in."""
+        if call.method == "chat.postMessage":
+            return call.args.get("thread_ts")
+        return next(c.args["thread_ts"] for c in self.fake.of("chat.startStream") if c.args["_ts"] == call.args["ts"])
 
     def wait_answers(self, channel: str, count: int = 1, timeout: float = 90) -> list[SlackCall]:
         self.fake.wait_for(lambda: len(self.answers(channel)) >= count, timeout)
@@ -168,21 +176,45 @@ def test_url_verification_and_signatures(slack) -> None:
 
 
 def test_a_mention_is_answered_in_its_thread_with_sources_and_buttons(slack) -> None:
-    app = slack(generator=grounded_model())
+    app = slack(generator=ScriptedChatModel(pieces=["La Tarjeta Oro es internacional. ", "Funciona en comercios ",
+                                                   "de todo el mundo."]), slack_stream_interval_seconds=0)
     event = mention(QUESTION, ts="1700000000.000100")
     assert app.post_json(event_payload(event)).status_code == 200
     (answer,) = app.wait_answers("C0001")
-    (reaction,) = app.fake.of("reactions.add")
-    assert reaction.args["name"] == "eyes" and reaction.args["timestamp"] == "1700000000.000100"
-    assert answer.args["thread_ts"] == "1700000000.000100"
-    blocks = answer.args["blocks"]
-    assert blocks[0]["type"] == "section" and blocks[0]["text"]["text"].strip()
-    context = next(b for b in blocks if b["type"] == "context")
-    assert any(f"<{fixture_site.CANONICAL}/" in e["text"] for e in context["elements"])
-    buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
-    assert [b["action_id"] for b in buttons] == ["feedback_up", "feedback_down"]
+    app.wait_idle()
+    order = [c.method for c in app.fake.calls if c.method != "auth.test"]
+    assert order[:3] == ["reactions.add", "assistant.threads.setStatus", "chat.startStream"]
+    assert order[-2:] == ["chat.stopStream", "reactions.remove"] and "chat.appendStream" in order
+    assert "chat.postMessage" not in order  # the answer is the streamed message
+    (status,) = app.fake.of("assistant.threads.setStatus")
+    assert status.args["thread_ts"] == "1700000000.000100" and status.args["status"] == texts.SLACK_STATUS
+    (start,) = app.fake.of("chat.startStream")
+    assert start.args["thread_ts"] == "1700000000.000100"
+    assert (start.args["recipient_team_id"], start.args["recipient_user_id"]) == (TEAM_ID, "UANA0001")
     key = ConversationKey("slack", "C0001:1700000000.000100", "UANA0001")
-    assert [t.content for t in app.components.conversations.history(key) if t.role == "user"] == [QUESTION]
+    stored = app.components.conversations.history(key)
+    assert [t.content for t in stored if t.role == "user"] == [QUESTION]
+    assert app.fake.streamed_text(answer.args["ts"]) == stored[-1].content  # the appends joined are the answer
+    assert stored[-1].content == "La Tarjeta Oro es internacional. Funciona en comercios de todo el mundo."
+    context = next(b for b in answer.args["blocks"] if b["type"] == "context")
+    assert any(f"<{fixture_site.CANONICAL}/" in e["text"] for e in context["elements"])
+    buttons = next(b for b in answer.args["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["action_id"] for b in buttons] == ["feedback_up", "feedback_down"]
+    (removed,) = app.fake.of("reactions.remove")
+    assert removed.args["name"] == "eyes" and removed.args["timestamp"] == "1700000000.000100"
+
+
+def test_a_stream_slack_refuses_to_start_is_posted_whole_once(slack) -> None:
+    app = slack()
+    app.fake.refuse("chat.startStream", "invalid_arguments")
+    app.fake.refuse("assistant.threads.setStatus", "not_allowed_token_type")  # a status never blocks the answer
+    app.post_json(event_payload(mention(QUESTION, ts="1700000000.000200")))
+    (answer,) = app.wait_answers("C0001")
+    app.wait_idle()
+    assert answer.method == "chat.postMessage" and answer.args["thread_ts"] == "1700000000.000200"
+    assert "es internacional" in answer.args["blocks"][0]["text"]["text"]
+    assert not app.fake.of("chat.appendStream") and not app.fake.of("chat.stopStream")
+    assert len(app.fake.of("chat.postMessage")) == 1 and len(app.fake.of("reactions.remove")) == 1
 
 
 def test_a_follow_up_in_the_thread_continues_the_conversation(slack) -> None:
@@ -191,7 +223,7 @@ def test_a_follow_up_in_the_thread_continues_the_conversation(slack) -> None:
     app.wait_answers("C0001", 1)
     app.post_json(event_payload(message("¿Y en qué ciudades lo puedo solicitar?", thread_ts="1700000001.000100")))
     second = app.wait_answers("C0001", 2)[-1]
-    assert second.args["thread_ts"] == "1700000001.000100"
+    assert app.thread_of(second) == "1700000001.000100"
     key = ConversationKey("slack", "C0001:1700000001.000100", "UANA0001")
     assert len(app.components.conversations.history(key, 10)) == 4
     app.post_json(event_payload(message("¿Y otra cosa?", thread_ts="1799999999.000100")))  # a thread it never joined
@@ -221,7 +253,8 @@ def test_retries_duplicates_bots_and_edits_produce_no_second_answer(slack) -> No
     app.post_json(event_payload(message("", channel="D0002", channel_type="im", subtype="message_deleted")))
     app.post_json(event_payload(message("mío", user=BOT_USER_ID, channel="D0002", channel_type="im")))
     app.wait_idle()
-    assert len(app.fake.of("chat.postMessage")) == 1 and len(app.fake.of("reactions.add")) == 1
+    assert len(app.fake.of("chat.startStream")) == 1 and len(app.fake.of("reactions.add")) == 1
+    assert not app.fake.of("chat.postMessage")
 
 
 def test_page_and_model_text_is_escaped_and_long_answers_fit_block_kit(slack, bot_components, site) -> None:
@@ -244,8 +277,9 @@ def test_page_and_model_text_is_escaped_and_long_answers_fit_block_kit(slack, bo
                                     grounding_min_answer_share=0.0)  # random words: not a grounding test
         components.__dict__.pop("generator")
         app = slack(components=components)
-        app.post_json(event_payload(mention("¿Cómo llegan los avisos de la Tarjeta Oro?")))
-        app.wait_answers("C0001")
+        app.post_json(event_payload(message("¿Cómo llegan los avisos de la Tarjeta Oro?", channel="D0001",
+                                            channel_type="im")))  # a DM: posted whole, in Block Kit messages
+        app.wait_answers("D0001")
         app.wait_idle()
         posts = [c for c in app.fake.of("chat.postMessage") if c.args.get("blocks")]
         assert len(posts) >= 2  # one long answer, several messages in the thread
@@ -324,7 +358,7 @@ def test_socket_mode_delivers_a_mention_end_to_end(slack, fake) -> None:
     fake.push({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
                "payload": event_payload(mention(QUESTION, ts="1700000003.000100"))})
     (answer,) = app.wait_answers("C0001")
-    assert answer.args["thread_ts"] == "1700000003.000100"
+    assert app.thread_of(answer) == "1700000003.000100"
     assert any(a.get("envelope_id") == "env-1" for a in fake.acks)
 
 
@@ -381,10 +415,9 @@ def test_a_button_value_the_app_never_wrote_is_acknowledged_and_ignored(slack, c
 def test_rate_limited_posts_are_retried_after_the_wait_and_delivered_once(slack) -> None:
     app = slack()
     app.fake.rate_limited["chat.postMessage"] = 1  # Slack answers 429, Retry-After: 1
-    app.post_json(event_payload(mention(QUESTION, ts="1700000011.000100")))
-    (answer,) = app.wait_answers("C0001", timeout=120)
-    assert len(app.fake.of("chat.postMessage!429")) == 1
-    assert answer.args["thread_ts"] == "1700000011.000100"
+    app.post_json(event_payload(message(QUESTION, channel="D0011", channel_type="im")))
+    (answer,) = app.wait_answers("D0011", timeout=120)
+    assert len(app.fake.of("chat.postMessage!429")) == 1 and app.fake.of("chat.postMessage") == [answer]
 
 
 def test_the_hostile_corpus_gets_one_polite_reply_each_and_leaks_nothing(slack, bot_components, caplog) -> None:
@@ -399,9 +432,9 @@ def test_the_hostile_corpus_gets_one_polite_reply_each_and_leaks_nothing(slack, 
     for _ in range(3):  # a non-admin, again and again, with an argument the command doesn't take
         assert "solo los administradores" in _command(app, "UANA0001", "ya mismo").json()["text"]
 
-    def replies(channel: str) -> list[SlackCall]:  # what the channel was sent, but the "your place" notice
-        return [c for c in app.fake.of("chat.postMessage") if c.args.get("channel") == channel
-                and not str(c.args.get("text", "")).startswith("Recibí tu pregunta")]
+    def replies(channel: str) -> list[SlackCall]:  # messages and streams the channel got, but "your place"
+        return [c for c in app.fake.calls if c.method in ("chat.postMessage", "chat.startStream")
+                and c.args.get("channel") == channel and not str(c.args.get("text", "")).startswith("Recibí tu")]
     app.fake.wait_for(lambda: all(replies(c) for c in channels.values()), timeout=120)
     app.wait_idle()  # and nothing more comes
     assert {name: len(replies(c)) for name, c in channels.items()} == {name: 1 for name in channels}

@@ -114,6 +114,7 @@ class Settings(BaseSettings):
     slack_http_port: int = Field(default=3000, ge=1, le=65535)
     slack_api_url: str = "https://slack.com/api/"
     slack_thread_followups_without_mention: bool = True
+    slack_stream_interval_seconds: float = Field(default=1.0, ge=0)
 
     @field_validator("refresh_interval", "retention_sweep_interval")
     @classmethod

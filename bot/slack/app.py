@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +25,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import request_context, texts
-from bot.core import BotCore, ConversationKey, Gate, GeneratorBusy, RefreshStart
+from bot.core import Answer, BotCore, ConversationKey, Gate, GeneratorBusy, RefreshStart
 from bot.in_flight import InFlight
 from bot.platforms import PlatformSetupError
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, answer_messages, escape
 from bot.slack.signed import signed_requests_only
-from bot.streaming import final_in_thread
+from bot.slack.stream import AnswerStream
+from bot.streaming import final_in_thread, in_thread
 from tuyabot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class SlackSetupError(PlatformSetupError):
 class SlackConfig:
     admins: frozenset[str]
     thread_followups_without_mention: bool = True
+    stream_interval_seconds: float = 1.0  # at most one append to a streamed answer this often
 
 
 def build_app(core: BotCore, settings: Settings) -> AsyncApp:
@@ -61,7 +64,8 @@ def build_app(core: BotCore, settings: Settings) -> AsyncApp:
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = AsyncApp(token=token, signing_secret=signing, client=web_client(token, settings.slack_api_url),
                    request_verification_enabled=signing is not None)
-    listeners = Listeners(core, SlackConfig(settings.slack_admins, settings.slack_thread_followups_without_mention))
+    listeners = Listeners(core, SlackConfig(settings.slack_admins, settings.slack_thread_followups_without_mention,
+                                            settings.slack_stream_interval_seconds))
     app.use(tag_request)  # after bolt's own middleware: only signed requests get here
     app.event("app_mention")(listeners.mention)
     app.event("message")(listeners.message)
@@ -99,7 +103,7 @@ class Listeners:
         """@TuyaBot in a channel: answered in the thread of the message (a thread is one conversation)."""
         if _from_a_bot(event) or not await self._first_delivery(body):
             return
-        await self._answer(event, client, thread_ts=event.get("thread_ts") or event["ts"])
+        await self._answer(event, client, thread_ts=event.get("thread_ts") or event["ts"], team_id=_team(body, event))
 
     async def message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient,
                       context: dict[str, Any]) -> None:
@@ -109,7 +113,7 @@ class Listeners:
         thread_ts = event.get("thread_ts")
         wanted = event.get("channel_type") == "im" or await self._follow_up(event, thread_ts, context)
         if wanted and await self._first_delivery(body):
-            await self._answer(event, client, thread_ts=thread_ts)
+            await self._answer(event, client, thread_ts=thread_ts, team_id=_team(body, event))
 
     async def _follow_up(self, event: dict[str, Any], thread_ts: str | None, context: dict[str, Any]) -> bool:
         """A message without a mention in a thread the bot already answers in (mentions are app_mention's)."""
@@ -126,7 +130,8 @@ class Listeners:
             log.info("slack event %s already handled: ignored", event_id)
         return first
 
-    async def _answer(self, event: dict[str, Any], client: AsyncWebClient, *, thread_ts: str | None) -> None:
+    async def _answer(self, event: dict[str, Any], client: AsyncWebClient, *, thread_ts: str | None,
+                      team_id: str | None) -> None:
         channel = event["channel"]
         text = MENTION.sub("", event.get("text") or "").strip()
         chat_id = f"{channel}:{thread_ts}" if thread_ts else channel
@@ -138,11 +143,12 @@ class Listeners:
             return
         async with self.core.in_flight.track(lambda: client.chat_postMessage(channel=channel, thread_ts=thread_ts,
                                                                              text=texts.SHUTTING_DOWN)):
-            await self._reply(event, client, text, chat_id, thread_ts)
+            await self._reply(event, client, text, chat_id, thread_ts, team_id)
 
     async def _reply(self, event: dict[str, Any], client: AsyncWebClient, text: str, chat_id: str,
-                     thread_ts: str | None) -> None:
+                     thread_ts: str | None, team_id: str | None) -> None:
         channel, user = event["channel"], event.get("user", "")
+        reacted = False
         try:
             gate = await self.core.gate(PLATFORM, user, text)
             if gate is not Gate.OK:
@@ -150,20 +156,45 @@ class Listeners:
                                               text=texts.gate_reply(gate, self.core.max_message_chars))
                 return
             await client.reactions_add(channel=channel, name="eyes", timestamp=event["ts"])
+            reacted = True
             if ahead := self.core.questions_ahead():  # a long wait: say so now, with the question's place
                 await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.queued(ahead))
-            answer = await final_in_thread(self.core.stream(ConversationKey(PLATFORM, chat_id, user), text),
-                                           self.core.answer_pool)
-            feedback = f"{answer.message_id}|{chat_id}" if self.core.wants_feedback(answer) else None
-            for message in answer_messages(answer.text, [(s.url, s.title) for s in answer.sources], texts.SOURCES,
-                                           feedback):
-                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                                              unfurl_media=False, **message)
+            await self._deliver(client, ConversationKey(PLATFORM, chat_id, user), text, channel, thread_ts, team_id)
         except GeneratorBusy:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.BUSY)
         except Exception:
             log.exception("slack event in %s could not be answered", channel)
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=texts.ERROR)
+        finally:
+            if reacted:
+                await _quietly(client.reactions_remove(channel=channel, name="eyes", timestamp=event["ts"]),
+                               "remove the 👀 reaction")
+
+    async def _deliver(self, client: AsyncWebClient, key: ConversationKey, text: str, channel: str,
+                       thread_ts: str | None, team_id: str | None) -> None:
+        """The answer: streamed into the thread as it is revealed (Slack's AI streaming, after a "thinking"
+        status), or, outside a thread (a DM), posted whole when it is done."""
+        if thread_ts is None:
+            answer = await final_in_thread(self.core.stream(key, text), self.core.answer_pool)
+            for message in answer_messages(answer.text, [(s.url, s.title) for s in answer.sources], texts.SOURCES,
+                                           self._feedback(answer, key)):
+                await client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+            return
+        await _quietly(client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts,
+                                                          status=texts.SLACK_STATUS,
+                                                          loading_messages=list(texts.SLACK_LOADING)),
+                       "set the thread's status")
+        stream = AnswerStream(client, channel, thread_ts, team_id=team_id, user_id=key.user_id,
+                              interval=self.config.stream_interval_seconds)
+        async for item in in_thread(self.core.stream(key, text), self.core.answer_pool):
+            if isinstance(item, Answer):
+                await stream.finish(item.text, [(s.url, s.title) for s in item.sources], texts.SOURCES,
+                                    self._feedback(item, key))
+            else:
+                await stream.add(item)
+
+    def _feedback(self, answer: Answer, key: ConversationKey) -> str | None:
+        return f"{answer.message_id}|{key.chat_id}" if self.core.wants_feedback(answer) else None
 
     # -- actions and commands -----------------------------------------------------------------------
     async def feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
@@ -199,6 +230,19 @@ class Listeners:
 
     async def error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack request %s failed", body.get("event_id") or body.get("type"), exc_info=error)
+
+
+def _team(body: dict[str, Any], event: dict[str, Any]) -> str | None:
+    """The workspace of the user who asked (a stream in a channel is addressed to them)."""
+    return event.get("user_team") or event.get("team") or body.get("team_id")
+
+
+async def _quietly(call: Awaitable[Any], what: str) -> None:
+    """A call the answer does not depend on (a status, a reaction): its failure is logged, never raised."""
+    try:
+        await call
+    except Exception as exc:
+        log.info("slack: could not %s: %s", what, exc)
 
 
 def _from_a_bot(event: dict[str, Any]) -> bool:

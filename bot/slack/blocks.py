@@ -45,17 +45,7 @@ def text_sections(text: str) -> list[Block]:
 def answer_messages(text: str, sources: Sequence[tuple[str, str]], heading: str,
                     feedback_value: str | None = None) -> list[dict[str, Any]]:
     """The answer as one or more messages ({"text", "blocks"}) for chat.postMessage."""
-    tail: list[Block] = []
-    if sources:
-        tail.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(heading)}*"}]
-                     + [{"type": "mrkdwn", "text": link(u, t)} for u, t in sources[:MAX_SOURCES]]})
-    if feedback_value is not None:
-        tail.append({"type": "actions", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": "👍", "emoji": True},
-             "action_id": FEEDBACK_UP, "value": feedback_value},
-            {"type": "button", "text": {"type": "plain_text", "text": "👎", "emoji": True},
-             "action_id": FEEDBACK_DOWN, "value": feedback_value},
-        ]})
+    tail = answer_tail(sources, heading, feedback_value)
     groups: list[list[Block]] = [[]]
     size = 0
     for block in text_sections(text):
@@ -67,6 +57,22 @@ def answer_messages(text: str, sources: Sequence[tuple[str, str]], heading: str,
         size += length
     groups[-1].extend(tail)
     return [{"text": _fallback(blocks), "blocks": blocks} for blocks in groups if blocks]
+
+
+def answer_tail(sources: Sequence[tuple[str, str]], heading: str, feedback_value: str | None = None) -> list[Block]:
+    """What goes under an answer's text: its sources (a context block) and the 👍/👎 buttons."""
+    tail: list[Block] = []
+    if sources:
+        tail.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(heading)}*"}]
+                     + [{"type": "mrkdwn", "text": link(u, t)} for u, t in sources[:MAX_SOURCES]]})
+    if feedback_value is not None:
+        tail.append({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "👍", "emoji": True},
+             "action_id": FEEDBACK_UP, "value": feedback_value},
+            {"type": "button", "text": {"type": "plain_text", "text": "👎", "emoji": True},
+             "action_id": FEEDBACK_DOWN, "value": feedback_value},
+        ]})
+    return tail
 
 
 def _fallback(blocks: list[Block]) -> str:

@@ -27,10 +27,10 @@ from rag.chat import Answer, ChatService, final_answer
 from rag.generator import GeneratorBusy
 from rag.indexer import RefreshError, RefreshReport
 from rag.text import printable
-from storage.conversations import ConversationKey, ConversationStore
+from storage.conversations import ConversationKey, ConversationStore, Turn
 
 __all__ = ["Answer", "BotCore", "ConversationKey", "Gate", "GeneratorBusy", "Metrics", "RateLimit", "RefreshOutcome",
-           "RefreshReport", "RefreshRun", "RefreshStart", "RefreshTicket"]
+           "RefreshReport", "RefreshRun", "RefreshStart", "RefreshTicket", "Turn"]
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,10 @@ class BotCore:
         return answer.message_id is not None and answer.status in ("answered", "no_answer")
 
     # -- conversation commands ---------------------------------------------------------------------
+    def history(self, key: ConversationKey, max_messages: int = 20) -> list[Turn]:
+        """The conversation's last messages, oldest first (what a chat window shows when it is opened again)."""
+        return self.conversations.history(key, max_messages)
+
     def reset(self, key: ConversationKey) -> int:
         return self.chat.reset(key)
 

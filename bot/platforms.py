@@ -26,6 +26,7 @@ PLATFORMS: dict[str, Platform] = {
     "telegram": Platform("bot.telegram.app", "telegram_bot_token", "TELEGRAM_BOT_TOKEN"),
     "slack": Platform("bot.slack.app", "slack_bot_token",
                       "SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"),
+    "web": Platform("bot.web.app", "web_port", "WEB_PORT (the web chat's port)"),
 }
 
 

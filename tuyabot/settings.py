@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     slack_thread_followups_without_mention: bool = True
     slack_stream_interval_seconds: float = Field(default=1.0, ge=0)
 
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=0, ge=0, le=65535)
+    web_access_token: SecretStr | None = None
+
     @field_validator("refresh_interval", "retention_sweep_interval")
     @classmethod
     def _interval(cls, value: str) -> str:
@@ -140,7 +144,8 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every configured secret value (for log redaction)."""
         values = [self.qdrant_api_key, self.llm_api_key, self.telegram_bot_token, self.telegram_webhook_secret,
-                  self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.admin_token]
+                  self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.admin_token,
+                  self.web_access_token]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     @property

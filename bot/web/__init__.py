@@ -1,0 +1,1 @@
+"""Web chat adapter: one page and a JSON / server-sent-events API over the shared core (aiohttp)."""

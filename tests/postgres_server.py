@@ -19,6 +19,8 @@ import sqlalchemy
 
 from tests.telegram_emulator import free_port
 
+START_SECONDS = 300  # how long initdb or a start may take before the cluster counts as unavailable
+
 
 class PostgresUnavailable(RuntimeError):
     pass
@@ -50,7 +52,10 @@ class PostgresServer:
         data = self.folder / "data"
         self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
         options = f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off -c full_page_writes=off"
-        self._run("pg_ctl", "-D", str(data), "-l", str(self.folder / "server.log"), "-o", options, "-w", "start")
+        # -w waits until the server accepts connections; on a loaded CPU that can take longer than pg_ctl's
+        # default 60 s (then every PostgreSQL test failed at once): wait up to START_SECONDS
+        self._run("pg_ctl", "-D", str(data), "-l", str(self.folder / "server.log"), "-o", options, "-w",
+                  "-t", str(START_SECONDS), "start")
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
         self._admin = sqlalchemy.create_engine(f"{self.url}/postgres", isolation_level="AUTOCOMMIT")
 
@@ -71,7 +76,7 @@ class PostgresServer:
         command = [str(self.bindir / program), *args]
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.folder)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=START_SECONDS + 60, cwd=self.folder)
         if done.returncode != 0:
             log = self.folder / "server.log"
             detail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""

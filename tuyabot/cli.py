@@ -354,7 +354,9 @@ def demo(
             _serve_web(components, settings.model_copy(update={"web_port": settings.web_port or 8000}))
             return
         typer.echo(f"\ntú> {question}")
-        answered = _console_answer(components, _demo_user(), question)
+        key = _demo_user()
+        answered = _console_answer(components, key, question)
+        components.chat.reset(key)  # a one-off question, as `tuyabot ask` without --user: nothing kept
     finally:
         components.close()
     if not answered:

@@ -204,6 +204,19 @@ def test_a_mention_is_answered_in_its_thread_with_sources_and_buttons(slack) -> 
     assert removed.args["name"] == "eyes" and removed.args["timestamp"] == "1700000000.000100"
 
 
+def test_a_model_that_breaks_mid_stream_stops_the_stream_and_apologises(slack) -> None:
+    app = slack(generator=ScriptedChatModel(pieces=["La Tarjeta Oro es internacional. ", "Funciona en ", "todo."],
+                                            fail_after=2), slack_stream_interval_seconds=0)
+    app.post_json(event_payload(mention(QUESTION, ts="1700000000.000300")))
+    app.fake.wait_for(lambda: any(c.args.get("text") == texts.ERROR for c in app.fake.of("chat.postMessage")))
+    app.wait_idle()
+    (start,) = app.fake.of("chat.startStream")
+    (stop,) = app.fake.of("chat.stopStream")  # not left "still writing" in the thread
+    assert stop.args["ts"] == start.args["_ts"] and not stop.args.get("blocks")
+    assert app.fake.streamed_text(start.args["_ts"]) == "La Tarjeta Oro es internacional."
+    assert len(app.fake.of("reactions.remove")) == 1
+
+
 def test_a_stream_slack_refuses_to_start_is_posted_whole_once(slack) -> None:
     app = slack()
     app.fake.refuse("chat.startStream", "invalid_arguments")

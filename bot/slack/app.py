@@ -186,12 +186,16 @@ class Listeners:
                        "set the thread's status")
         stream = AnswerStream(client, channel, thread_ts, team_id=team_id, user_id=key.user_id,
                               interval=self.config.stream_interval_seconds)
-        async for item in in_thread(self.core.stream(key, text), self.core.answer_pool):
-            if isinstance(item, Answer):
-                await stream.finish(item.text, [(s.url, s.title) for s in item.sources], texts.SOURCES,
-                                    self._feedback(item, key))
-            else:
-                await stream.add(item)
+        try:
+            async for item in in_thread(self.core.stream(key, text), self.core.answer_pool):
+                if isinstance(item, Answer):
+                    await stream.finish(item.text, [(s.url, s.title) for s in item.sources], texts.SOURCES,
+                                        self._feedback(item, key))
+                else:
+                    await stream.add(item)
+        except BaseException:  # a fault or a shutdown mid-answer: the stream is stopped, then the user told
+            await stream.abandon()
+            raise
 
     def _feedback(self, answer: Answer, key: ConversationKey) -> str | None:
         return f"{answer.message_id}|{key.chat_id}" if self.core.wants_feedback(answer) else None

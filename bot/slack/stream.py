@@ -41,6 +41,7 @@ class AnswerStream:
         self.ts: str | None = None  # the streamed message, once started
         self.broken = False  # Slack refused the start, or the stream went away: the rest is posted
         self.full = False  # the streamed message holds as much as one message should: the rest is posted
+        self.finished = False
         self.shown = ""  # the answer text Slack has received
         self._pending = ""
         self._sent_at = 0.0
@@ -61,6 +62,7 @@ class AnswerStream:
                      feedback_value: str | None) -> None:
         """End the answer: the stream stopped with what is left of ``text`` and the sources and buttons, or (if
         Slack would not stream) the part not shown posted once."""
+        self.finished = True
         rest = text[len(self.shown):] if text.startswith(self.shown) else text
         if self.ts is not None and not self.broken:
             last = "" if self.full else rest
@@ -76,6 +78,17 @@ class AnswerStream:
         for message in answer_messages(rest if rest.strip() else "", sources, heading, feedback_value):
             await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, unfurl_links=False,
                                                unfurl_media=False, **message)
+
+    async def abandon(self) -> None:
+        """The answer failed or was cancelled after its stream began: stop the stream (what it shows stays), so
+        that Slack does not show it as still being written; the caller then says what happened."""
+        if self.ts is None or self.broken or self.finished:
+            return
+        self.finished = True
+        try:
+            await self.client.chat_stopStream(channel=self.channel, ts=self.ts)
+        except Exception as exc:
+            log.info("slack: could not stop an abandoned stream: %s", exc)
 
     async def _start(self) -> None:
         recipient: dict[str, Any] = {}

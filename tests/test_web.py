@@ -156,6 +156,19 @@ def test_busy_and_hostile_text_get_the_same_replies_as_elsewhere(web) -> None:
     assert "4111 1111 1111 1111" not in stored and "[TARJETA ****1111]" in stored
 
 
+def test_a_visitor_who_leaves_mid_answer_costs_that_answer_only(web, caplog) -> None:
+    held = ScriptedChatModel(pieces=PIECES, hold_after=2)
+    running = web(held)
+    ana = visitor(running)
+    with ana.stream("POST", "/api/ask", json={"text": "¿La Tarjeta Oro sirve fuera de Colombia?"}) as response:
+        first = next(response.iter_text())  # the first sentence has arrived; then the page is closed
+    assert "event: delta" in first and FIRST.strip() in first
+    held.release()
+    said = events(visitor(running).post("/api/ask", json={"text": "¿La Tarjeta Oro sirve fuera de Colombia?"}))
+    assert said[-1][0] == "done"  # the service goes on
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 # -- in a real browser ----------------------------------------------------------------------------------
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Callable[[], Any]]:

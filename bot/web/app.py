@@ -156,8 +156,11 @@ async def ask(request: web.Request) -> web.StreamResponse:
     events = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                          "X-Accel-Buffering": "no"})
     await events.prepare(request)
-    await Answering(request.app[CORE], key, events).run(text)
-    await events.write_eof()
+    try:
+        await Answering(request.app[CORE], key, events).run(text)
+        await events.write_eof()
+    except ConnectionResetError:  # the visitor closed the page: the answer stops (nothing half of it is stored)
+        log.info("web visitor left before the answer ended")
     return events
 
 

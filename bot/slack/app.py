@@ -28,9 +28,9 @@ from bot import request_context, texts
 from bot.core import Answer, BotCore, ConversationKey, Gate, GeneratorBusy, RefreshStart
 from bot.in_flight import InFlight
 from bot.platforms import PlatformSetupError
-from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, answer_messages, escape
+from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, escape
 from bot.slack.signed import signed_requests_only
-from bot.slack.stream import AnswerStream
+from bot.slack.stream import AnswerStream, post_answer
 from bot.streaming import final_in_thread, in_thread
 from tuyabot.settings import Settings
 
@@ -176,9 +176,8 @@ class Listeners:
         status), or, outside a thread (a DM), posted whole when it is done."""
         if thread_ts is None:
             answer = await final_in_thread(self.core.stream(key, text), self.core.answer_pool)
-            for message in answer_messages(answer.text, [(s.url, s.title) for s in answer.sources], texts.SOURCES,
-                                           self._feedback(answer, key)):
-                await client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+            await post_answer(client, channel, None, answer.text, [(s.url, s.title) for s in answer.sources],
+                              texts.SOURCES, self._feedback(answer, key))
             return
         await _quietly(client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts,
                                                           status=texts.SLACK_STATUS,

@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 STREAM_GONE = frozenset({"message_not_in_streaming_state", "stopped_by_user", "message_not_found"})
 
 
+async def post_answer(client: AsyncWebClient, channel: str, thread_ts: str | None, text: str,
+                      sources: Sequence[tuple[str, str]], heading: str, feedback_value: str | None) -> None:
+    """An answer (or what is left of one) posted whole: Block Kit messages, the sources and buttons under the last."""
+    for message in answer_messages(text, sources, heading, feedback_value):
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
+                                      **message)
+
+
 class AnswerStream:
     def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str, *, team_id: str | None,
                  user_id: str | None, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -75,9 +83,8 @@ class AnswerStream:
                     return
             except SlackApiError as exc:
                 self._gone(exc, "stop")
-        for message in answer_messages(rest if rest.strip() else "", sources, heading, feedback_value):
-            await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, unfurl_links=False,
-                                               unfurl_media=False, **message)
+        await post_answer(self.client, self.channel, self.thread_ts, rest if rest.strip() else "", sources, heading,
+                          feedback_value)
 
     async def abandon(self) -> None:
         """The answer failed or was cancelled after its stream began: stop the stream (what it shows stays), so

@@ -358,7 +358,7 @@ def test_refresh_command_is_refused_for_anyone_else(slack, site) -> None:
     pages = set(app.components.indexer.registry.load())
     ack = _command(app, "UANA0001")
     assert ack.status_code == 200 and "solo los administradores" in ack.json()["text"]
-    app.fake.wait_for(lambda: bool(app.components.conversations.audit_events("refresh")), timeout=10)
+    app.fake.wait_for(lambda: bool(app.components.conversations.audit_events("refresh")), timeout=60)
     assert [(e.user_id, e.outcome) for e in app.components.conversations.audit_events("refresh")] == [
         ("UANA0001", "refused")]
     assert set(app.components.indexer.registry.load()) == pages
@@ -366,7 +366,7 @@ def test_refresh_command_is_refused_for_anyone_else(slack, site) -> None:
 
 def test_socket_mode_delivers_a_mention_end_to_end(slack, fake) -> None:
     app = slack(socket_mode=True)
-    fake.wait_for(fake.connected, timeout=10)
+    fake.wait_for(fake.connected, timeout=60)
     assert fake.of("apps.connections.open")
     fake.push({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
                "payload": event_payload(mention(QUESTION, ts="1700000003.000100"))})
@@ -399,13 +399,13 @@ def test_unsigned_requests_get_401_unread_and_signed_malformed_ones_400(slack, c
     bodies = [("{not json", "application/json"), ("", "application/json"), ("[1, 2]", "application/json"),
               ("payload=%7Bnot+json", "application/x-www-form-urlencoded")]
     for body, content_type in bodies:
-        anonymous = httpx.post(app.url, content=body, headers={"Content-Type": content_type}, timeout=10)
+        anonymous = httpx.post(app.url, content=body, headers={"Content-Type": content_type}, timeout=60)
         assert anonymous.status_code == 401
-        malformed = httpx.post(app.url, content=body, timeout=10,
+        malformed = httpx.post(app.url, content=body, timeout=60,
                                headers={"Content-Type": content_type, **signed(body, SECRET)})
         assert malformed.status_code == 400
     forged = json.dumps(event_payload(mention(QUESTION)))
-    wrong = httpx.post(app.url, content=forged, timeout=10, headers={
+    wrong = httpx.post(app.url, content=forged, timeout=60, headers={
         "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(int(time.time())),
         "X-Slack-Signature": "v0=" + "0" * 64})
     assert wrong.status_code == 401

@@ -84,6 +84,7 @@ class RunningSlackApp:
         if hasattr(self, "handler"):
             self._run(self.handler.close_async())
         if hasattr(self, "runner"):
+            self.wait_idle()  # what the app still does after the answer (removing the 👀) ends first
             self._run(self.runner.cleanup())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.core.close()

@@ -46,6 +46,7 @@ MAX_BODY_BYTES = 64 * 1024
 CORE = web.AppKey("core", BotCore)
 ACCESS = web.AppKey("access", str)  # the access cookie's value ("" = no access token)
 TOKEN = web.AppKey("token", str)
+PAGE = web.AppKey("page", str)  # page.html, read once when the app is built
 _requests = itertools.count(1)
 
 
@@ -63,6 +64,7 @@ def build_app(core: BotCore, settings: Settings) -> web.Application:
     app[CORE] = core
     app[ACCESS] = hmac.new(token.encode(), b"tuyabot-web-access", hashlib.sha256).hexdigest() if token else ""
     app[TOKEN] = token
+    app[PAGE] = resources.files("bot.web").joinpath("page.html").read_text(encoding="utf-8")
     app.router.add_get("/", page)
     app.router.add_post("/api/ask", ask)
     app.router.add_post("/api/feedback", feedback)
@@ -115,8 +117,7 @@ async def _same_origin_only(request: web.Request, handler: Handler) -> web.Strea
 
 # -- the page and the API ----------------------------------------------------------------------------
 async def page(request: web.Request) -> web.Response:
-    html = resources.files("bot.web").joinpath("page.html").read_text(encoding="utf-8")
-    response = web.Response(text=html, content_type="text/html", headers={
+    response = web.Response(text=request.app[PAGE], content_type="text/html", headers={
         "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                                    "img-src 'self' data:; base-uri 'none'; form-action 'none'",
         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})

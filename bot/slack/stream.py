@@ -51,13 +51,14 @@ class AnswerStream:
         self.full = False  # the streamed message holds as much as one message should: the rest is posted
         self.finished = False
         self.shown = ""  # the answer text Slack has received
+        self._shown_chars = 0  # len(escape(self.shown)): what the streamed message holds, as Slack counts it
         self._pending = ""
         self._sent_at = 0.0
 
     async def add(self, delta: str) -> None:
         """More checked answer text: started or appended now, or held until ``interval`` has passed."""
         self._pending += delta
-        if len(escape(self.shown + self._pending)) > MESSAGE_TEXT_LIMIT:
+        if self._shown_chars + len(escape(self._pending)) > MESSAGE_TEXT_LIMIT:
             self.full = True  # a very long answer: what does not fit one message follows in messages
         if self.broken or self.full or not self._pending.strip():
             return
@@ -124,6 +125,7 @@ class AnswerStream:
 
     def _sent(self, text: str) -> None:
         self.shown += text
+        self._shown_chars += len(escape(text))
         self._pending = ""
         self._sent_at = self.clock()
 

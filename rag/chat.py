@@ -1,6 +1,6 @@
 """The answering pipeline, as named stages:
 
-    mask -> history -> rewrite -> retrieve -> expand/order context -> generate -> check grounding
+    mask -> history -> rewrite -> retrieve -> context (the best hit's unit) -> generate -> check grounding
          -> second pass -> complete the passage -> cite -> store
 
 ``ChatService.answer`` returns an ``Answer``; ``ChatService.stream`` yields text deltas and ends with
@@ -31,6 +31,7 @@ from rag.rewrite import Rewriter
 from rag.second_pass import SecondPass
 from rag.support import unsupported_reason
 from rag.text import printable
+from rag.units import unit_text
 from storage.conversations import ConversationKey, ConversationStore, HistoryUnavailable
 from storage.conversations import Turn as HistoryTurn
 from storage.masking import mask
@@ -77,6 +78,7 @@ class ChatPolicy:
     second_pass_min_similarity: float  # an English question's second-pass sentence must be this close to it
     min_answer_context_share: float  # a Spanish answer with fewer of its terms in the pages is a guess
     complete_passage: bool  # a Spanish answer gets the rest of the passage it quotes (rag.completion)
+    read_units: bool = True  # the context is the best hit's knowledge unit (its state reused), not the top hits
 
 
 @dataclass
@@ -131,10 +133,14 @@ class ChatService:
         best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
         if not hits or best_dense < self.policy.min_dense_score:
             return self._decline(turn, "no_answer" if on_topic else "out_of_scope", hits, standalone)
-        following = self.retriever.following(hits, self.policy.follow_chunks)  # expand/order
-        context = order_context(hits, following)
-        hits = hits + following
-        context_text = self._timed(turn, "context_ms", self._context_text, standalone, context)
+        if self.policy.read_units:  # the unit of the best hit, read whole
+            context = hits = self._timed(turn, "context_ms", self.retriever.unit, hits[0])
+            context_text = unit_text([h.chunk for h in context])
+        else:  # expand/order
+            following = self.retriever.following(hits, self.policy.follow_chunks)
+            context = order_context(hits, following)
+            hits = hits + following
+            context_text = self._timed(turn, "context_ms", self._context_text, standalone, context)
         draft = Draft()
         reveal = CheckedReveal(context_text, standalone, min_context_share=self._min_share(turn.lang))
         generating = time.perf_counter()

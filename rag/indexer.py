@@ -18,6 +18,7 @@ import numpy as np
 from rag.chunker import chunk_pages
 from rag.embedder import Embedder
 from rag.sparse import encode_documents
+from rag.units import assign_units
 from scraper.crawler import Crawler, CrawlResult, PriorFetch
 from scraper.sitewide import dedupe_pages
 from scraper.urls import path_and_query
@@ -42,12 +43,15 @@ class RefreshReport:
     unchanged: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     chunks_total: int = 0
+    units_total: int = 0
+    unit_states_computed: int = 0  # knowledge units whose prompt state the model computed (new or changed)
     seconds: float = 0.0
 
     def counts(self) -> dict[str, float]:
         return {"added": len(self.added), "changed": len(self.changed), "removed": len(self.removed),
                 "kept_after_error": len(self.kept_after_error), "unchanged": len(self.unchanged),
                 "chunks_embedded": self.chunks_embedded, "chunks_total": self.chunks_total,
+                "units_total": self.units_total, "unit_states_computed": self.unit_states_computed,
                 "seconds": round(self.seconds, 2)}
 
     def to_dict(self) -> dict[str, object]:
@@ -61,6 +65,7 @@ class ChunkSettings:
     max_chars: int
     min_chars: int
     sitewide_min_pages: int
+    unit_max_chars: int
 
 
 class Indexer:
@@ -102,7 +107,8 @@ class Indexer:
         report.removed = sorted(set(previous) - set(current))
 
         pages = dedupe_pages([current[u].page for u in sorted(current)], self.chunking.sitewide_min_pages)
-        chunks = chunk_pages(pages, self.chunking.max_chars, self.chunking.min_chars)
+        chunks = assign_units(chunk_pages(pages, self.chunking.max_chars, self.chunking.min_chars),
+                              self.chunking.unit_max_chars)
         vectors, report.chunks_embedded = self._vectors(chunks)
         self._publish(chunks, vectors)
         per_page: dict[str, int] = {}
@@ -114,6 +120,7 @@ class Indexer:
         )
         self.cache.keep_only(c.content_hash for c in chunks)
         report.chunks_total = len(chunks)
+        report.units_total = len({(c.url, c.unit_start) for c in chunks})
         report.seconds = time.perf_counter() - started
         log.info("refresh of %s: %s", base_url, report.counts())
         return report

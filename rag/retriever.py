@@ -80,6 +80,11 @@ class HybridRetriever(BaseRetriever):
                                 **kwargs: Any) -> list[Document]:
         return [hit.to_document() for hit in self.search(query, int(kwargs.get("k") or self.k))]
 
+    def unit(self, hit: Retrieved) -> list[Retrieved]:
+        """The chunks of ``hit``'s knowledge unit in page order (``hit`` keeps its score): what is read whole."""
+        ids = [chunk_id(hit.chunk.url, p) for p in hit.chunk.unit_positions]
+        return [hit if c.id == hit.chunk.id else Retrieved(c, 0.0) for c in self.store.get(ids)]
+
     def following(self, hits: Sequence[Retrieved], count: int) -> list[Retrieved]:
         """For the best ``count`` hits, the chunk that follows each on its page (when not already a hit).
 

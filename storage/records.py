@@ -11,7 +11,7 @@ CHUNK_NAMESPACE = uuid.UUID("6f1c8e1e-3f5b-4d2a-9a57-2b1b7f0c9e11")
 
 @dataclass(frozen=True)
 class Chunk:
-    """One retrievable unit; ``id`` is derived from the URL and position, ``content_hash`` from the text."""
+    """One retrievable piece of a page; ``id`` is derived from the URL and position, ``content_hash`` from the text."""
 
     id: str
     url: str
@@ -19,6 +19,15 @@ class Chunk:
     heading: str
     text: str
     position: int
+    unit_start: int = -1  # the knowledge unit this chunk belongs to: positions [unit_start, unit_end) of its page
+    unit_end: int = -1
+
+    @property
+    def unit_positions(self) -> range:
+        """The positions of the chunks read with this one (itself alone for an index built before units)."""
+        if 0 <= self.unit_start <= self.position < self.unit_end:
+            return range(self.unit_start, self.unit_end)
+        return range(self.position, self.position + 1)
 
     @property
     def content_hash(self) -> str:

@@ -20,7 +20,7 @@ from rag.prompts import REWRITE_SYSTEM
 
 class ScriptedChatModel(BaseChatModel):
     """Answers every prompt with ``reply`` (streamed in ``pieces`` when given), and a follow-up's rewrite prompt
-    with ``rewrite`` when given; records the prompts it was given (the last message's text) and the bound
+    with ``rewrite`` when given; records the prompts it was given (every message's text) and the bound
     ``max_tokens``. With ``hold_after`` set, an answer stops after that many pieces until ``release()``
     (``holding`` is set meanwhile: the test knows the model is generating, whatever the CPU)."""
 
@@ -53,7 +53,7 @@ class ScriptedChatModel(BaseChatModel):
             self.rewrite_prompts.append("\n".join(str(m.content) for m in messages[1:]))
             yield ChatGenerationChunk(message=AIMessageChunk(content=self.rewrite))
             return
-        self.prompts.append(str(messages[-1].content))
+        self.prompts.append("\n\n".join(str(m.content) for m in messages))  # the context, then the question
         self.max_tokens_seen.append(kwargs.get("max_tokens"))
         for n, piece in enumerate(self.pieces or [self.reply]):
             if self.fail_after is not None and n >= self.fail_after:

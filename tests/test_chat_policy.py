@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rag import policy
 from rag.chat import Answer, ChatService
+from rag.prompts import context_system
+from rag.units import unit_text
 from storage.conversations import ConversationKey
 from tests.doubles import ScriptedChatModel, no_model
 from tuyabot.components import Components, chat_policy
@@ -101,22 +105,41 @@ def test_refusals_are_polite_stored_and_never_call_the_model(site, kb: Component
     assert [t.role for t in kb.conversations.history(key)] == ["user", "assistant", "user", "assistant"]
 
 
-def ask_recorder(site, kb: Components, reply: str, question: str) -> tuple[Answer, ScriptedChatModel]:  # type: ignore[no-untyped-def]
+def ask_recorder(site, kb: Components, reply: str, question: str,  # type: ignore[no-untyped-def]
+                 read_units: bool = True) -> tuple[Answer, ScriptedChatModel]:
     """Index the fixture site and ask ``question`` of a core whose model always says ``reply``."""
     _, base = site
     kb.indexer.index(base)
     model = ScriptedChatModel(reply=reply)
-    chat = ChatService(kb.retriever, model, kb.conversations, chat_policy(kb.settings))
+    chat = ChatService(kb.retriever, model, kb.conversations,
+                       dataclasses.replace(chat_policy(kb.settings), read_units=read_units))
     return chat.answer(ConversationKey("test", "c", "u"), question), model
 
 
-def test_the_best_chunk_is_read_last_next_to_the_question(site, kb: Components) -> None:
+def test_the_model_reads_the_best_hits_unit_whole_with_the_question_alone_last(site, kb: Components) -> None:
     answer, model = ask_recorder(site, kb, "Solicítalo en Bogotá, Medellín y Cartagena.",
                                  "¿En qué ciudades puedo solicitar el Crédito Hogar?")
     assert answer.status == "answered" and answer.text == model.reply
+    system, question = model.prompts[0].split("\n\nPREGUNTA: ")
+    assert question == "¿En qué ciudades puedo solicitar el Crédito Hogar?"
+    unit = [r.chunk for r in answer.retrieved]
+    assert len({c.url for c in unit}) == 1 and [c.position for c in unit] == list(unit[0].unit_positions)
+    assert system == context_system(unit_text(unit))  # the same system message for every question on this unit
+    assert "Solicítalo en Bogotá, Medellín y Cartagena." in system
+    assert [s.url for s in answer.sources] == [unit[0].url]
+    kb.conversations.reset(ConversationKey("test", "c", "u"))  # another question on the same unit, no history
+    _, other = ask_recorder(site, kb, "Solicítalo en Bogotá, Medellín y Cartagena.",
+                            "¿En qué ciudades se puede pedir el Crédito Hogar?")
+    assert other.prompts[-1].split("\n\nPREGUNTA: ")[0] == system
+
+
+def test_with_chunks_the_best_chunk_is_read_last_next_to_the_question(site, kb: Components) -> None:
+    answer, model = ask_recorder(site, kb, "Solicítalo en Bogotá, Medellín y Cartagena.",
+                                 "¿En qué ciudades puedo solicitar el Crédito Hogar?", read_units=False)
+    assert answer.status == "answered" and answer.text == model.reply
     context, question = model.prompts[0].split("PREGUNTA:")
     assert question.strip() == "¿En qué ciudades puedo solicitar el Crédito Hogar?"
-    blocks = context.strip().split("\n\n")
+    blocks = context.split("CONTEXTO:\n", 1)[1].strip().split("\n\n")
     best = answer.retrieved[0].chunk
     where = [i for i, block in enumerate(blocks) if best.search_text in block]
     assert len(where) == 1

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
 
     chunk_max_chars: int = Field(default=800, ge=200)
     chunk_min_chars: int = Field(default=200, ge=0)
+    unit_max_chars: int = Field(default=2400, ge=200)
     sitewide_block_min_pages: int = Field(default=3, ge=2)
 
     llm_backend: Literal["auto", "transformers", "llamacpp", "openai"] = "auto"
@@ -83,6 +84,8 @@ class Settings(BaseSettings):
     retrieval_candidates: int = Field(default=30, ge=1)
     retrieval_follow_chunks: int = Field(default=2, ge=0)
     context_max_sentences: int = Field(default=0, ge=0)
+    context_mode: Literal["unit", "chunks"] = "unit"
+    llm_keep_unit_state: bool = True
     answer_complete_passage: bool = True
 
     bot_max_message_chars: int = Field(default=1000, ge=1)
@@ -167,6 +170,11 @@ class Settings(BaseSettings):
     @property
     def resolved_qdrant_path(self) -> Path:
         return (self.qdrant_path or self.data_dir / "qdrant").expanduser().resolve()
+
+    @property
+    def unit_state_dir(self) -> Path:
+        """Where llama.cpp keeps each knowledge unit's computed prompt state (one file a unit and model)."""
+        return self.data_dir / "unit-state"
 
     @property
     def resolved_database_url(self) -> str:

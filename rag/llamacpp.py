@@ -8,22 +8,46 @@ lookup drafting (the same text, faster when the answer quotes the context). Deco
 tokens and in time (``time_limit_seconds``, also the longest silence before the first token). The
 embedded server listens on an ephemeral loopback port only, behind a random API key that nothing outside
 this object knows.
+
+Read once (``state_dir`` set): the state of a prompt's system message (the rules and one knowledge unit,
+``rag.units``) is computed once by ``keep_states``, saved as a file named by its content, and restored
+into the slot before any request that starts with the same system message (milliseconds), so only the
+question's tokens are processed. The files survive restarts; a refresh computes only changed units.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import secrets
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import httpx
+from pydantic import PrivateAttr
 
 from rag.generator import ChatMessages, GenerationError, GenerationStats, LocalChatModel
 
 log = logging.getLogger(__name__)
 
 _END = object()
+_SLOT = 0  # the slot every request runs in (requests take turns), whose state is saved and restored
+_STATE_SUFFIX = ".state"
+
+
+@dataclass
+class StateReport:
+    """What ``keep_states`` did: states computed now, already kept, and files of states no longer wanted."""
+
+    computed: int = 0
+    kept: int = 0
+    removed: int = 0
+    seconds: float = 0.0
 
 
 class LlamaCppChatModel(LocalChatModel):
@@ -34,6 +58,9 @@ class LlamaCppChatModel(LocalChatModel):
     context_tokens: int
     lookup_tokens: int
     time_limit_seconds: float
+    state_dir: str | None = None
+    _api_key: str = PrivateAttr(default_factory=lambda: secrets.token_urlsafe(32))
+    _slot_holds: str = PrivateAttr(default="")
 
     @property
     def _llm_type(self) -> str:
@@ -47,12 +74,15 @@ class LlamaCppChatModel(LocalChatModel):
         params.n_ctx = self.context_tokens * 2  # two slots: the answer prompts and the rewrite prompts
         params.n_parallel = 2
         params.kv_unified = True
+        if self.state_dir:
+            Path(self.state_dir).mkdir(parents=True, exist_ok=True)
+            params.slot_save_path = str(Path(self.state_dir).resolve()) + "/"
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
         params.cache_ram_mib = 512  # earlier prompts' KV in host memory, restored when a prefix matches
         params.sampling.temp = 0.0
         params.sampling.top_k = 1
-        params.api_keys = [secrets.token_urlsafe(32)]  # the loopback HTTP endpoint is closed to others
+        params.api_keys = [self._api_key]  # the loopback HTTP endpoint is closed to others
         params.verbosity = 3 if log.isEnabledFor(logging.DEBUG) else 0  # llama.cpp's own log lines at DEBUG only
         if self.lookup_tokens:
             params.speculative.types = [xlc.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
@@ -68,6 +98,8 @@ class LlamaCppChatModel(LocalChatModel):
         stop = threading.Event()
         request = {"messages": messages, "max_tokens": max_tokens, "stream": True, "temperature": 0.0,
                    "top_k": 1, "cache_prompt": True, "t_max_predict_ms": int(self.time_limit_seconds * 1000)}
+        if self.state_dir:
+            request["id_slot"] = _SLOT
 
         def on_chunk(chunk: Any) -> bool:
             chunks.put(chunk)
@@ -76,6 +108,7 @@ class LlamaCppChatModel(LocalChatModel):
         def run() -> None:
             try:
                 with self._queue.turn:
+                    self._restore_state(messages)
                     result = server.handle_chat_completions(request, on_chunk)
                 if isinstance(result, dict) and "error" in result:
                     chunks.put(GenerationError(f"llama.cpp: {result['error']}"))
@@ -91,6 +124,71 @@ class LlamaCppChatModel(LocalChatModel):
         finally:
             stop.set()  # llama.cpp stops at its next token; the worker is waited for, never left in C++ at exit
             worker.join(timeout=self.time_limit_seconds)
+
+
+    def state_key(self, system: str) -> str:
+        """The file name of a system message's state for this model file."""
+        model = Path(self.model_path)
+        identity = f"{model.name}\0{model.stat().st_size}\0{system}"
+        return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40] + _STATE_SUFFIX
+
+    def keep_states(self, systems: Iterable[str]) -> StateReport:
+        """Compute and save the state of every system message in ``systems`` that has none yet, and delete the
+        saved states of any other (a refresh's removed or changed units). Each takes its turn with answers."""
+        report, started = StateReport(), time.perf_counter()
+        if not self.state_dir:
+            return report
+        wanted = {self.state_key(s): s for s in systems}
+        folder = Path(self.state_dir)
+        for key, system in wanted.items():
+            if (folder / key).is_file():
+                report.kept += 1
+                continue
+            with self._queue.turn:
+                self._compute_state(key, system)
+            report.computed += 1
+        for path in folder.glob(f"*{_STATE_SUFFIX}"):
+            if path.name not in wanted:
+                path.unlink(missing_ok=True)
+                report.removed += 1
+        report.seconds = time.perf_counter() - started
+        log.info("unit states: %d computed, %d kept, %d removed in %.1f s", report.computed, report.kept,
+                 report.removed, report.seconds)
+        return report
+
+    def _compute_state(self, key: str, system: str) -> None:
+        """Process [system, empty user turn] in the slot (one token generated) and save the slot's state."""
+        request = {"messages": [{"role": "system", "content": system}, {"role": "user", "content": ""}],
+                   "max_tokens": 1, "temperature": 0.0, "cache_prompt": True, "id_slot": _SLOT}
+        result = self.weights.handle_chat_completions(request)
+        if isinstance(result, dict) and "error" in result:
+            raise GenerationError(f"llama.cpp: {result['error']}")
+        self._slot_action("save", key)
+        self._slot_holds = key
+
+    def _restore_state(self, messages: ChatMessages) -> None:
+        """Put the saved state of the request's system message into the slot, when there is one (in turn)."""
+        if not self.state_dir or not messages or messages[0].get("role") != "system":
+            return
+        key = self.state_key(str(messages[0].get("content", "")))
+        if key == self._slot_holds or not (Path(self.state_dir) / key).is_file():
+            return
+        try:
+            self._slot_action("restore", key)
+            self._slot_holds = key
+        except GenerationError as exc:  # the prompt is processed whole instead
+            log.warning("could not restore a unit state: %s", exc)
+
+    def _slot_action(self, action: str, filename: str) -> None:
+        self._slot_holds = ""
+        try:
+            response = httpx.post(f"{self.weights.listening_address}/slots/{_SLOT}", params={"action": action},
+                                  json={"filename": filename}, timeout=60,
+                                  headers={"Authorization": f"Bearer {self._api_key}"})
+        except httpx.HTTPError as exc:
+            raise GenerationError(f"llama.cpp slot {action}: {exc}") from exc
+        if response.status_code != 200:
+            raise GenerationError(f"llama.cpp slot {action}: HTTP {response.status_code} {response.text[:200]}")
 
 
 def _deltas(chunks: queue.Queue[Any], silence_limit: float, stats: GenerationStats) -> Iterator[str]:

@@ -6,6 +6,7 @@ Settings are the single source of every default; the dataclasses handed to the r
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,10 +18,12 @@ from rag.chat import ChatPolicy, ChatService
 from rag.embedder import Embedder
 from rag.generator import LocalChatModel, TransformersChatModel, served_chat_model
 from rag.hardware import BackendChoice, choose_backend, llamacpp_unavailable_reason, physical_cores
-from rag.indexer import ChunkSettings, Indexer
-from rag.llamacpp import LlamaCppChatModel
+from rag.indexer import ChunkSettings, Indexer, RefreshReport
+from rag.llamacpp import LlamaCppChatModel, StateReport
 from rag.model_fetch import resolve_model
+from rag.prompts import context_system
 from rag.retriever import HybridRetriever
+from rag.units import unit_texts
 from scraper.crawler import CrawlConfig, Crawler
 from storage.conversations import ConversationStore
 from storage.db import Database
@@ -52,12 +55,13 @@ def chat_policy(settings: Settings) -> ChatPolicy:
         second_pass_min_score=s.grounding_second_pass_min_score,
         second_pass_min_similarity=s.grounding_second_pass_min_similarity,
         min_answer_context_share=s.grounding_min_answer_share,
-        complete_passage=s.answer_complete_passage,
+        complete_passage=s.answer_complete_passage, read_units=s.context_mode == "unit",
     )
 
 
 def chunk_settings(settings: Settings) -> ChunkSettings:
-    return ChunkSettings(settings.chunk_max_chars, settings.chunk_min_chars, settings.sitewide_block_min_pages)
+    return ChunkSettings(settings.chunk_max_chars, settings.chunk_min_chars, settings.sitewide_block_min_pages,
+                         settings.unit_max_chars)
 
 
 @dataclass
@@ -143,7 +147,8 @@ class Components:
         return LlamaCppChatModel(model_path=str(gguf), threads=s.llm_threads or physical_cores(),
                                  context_tokens=s.llm_context_tokens, lookup_tokens=s.llm_prompt_lookup_tokens,
                                  time_limit_seconds=s.llm_time_limit_seconds, queue_size=s.llm_queue_size,
-                                 max_tokens=s.llm_max_new_tokens, name=f"{Path(self.llm_model_ref).name}@gguf")
+                                 max_tokens=s.llm_max_new_tokens, name=f"{Path(self.llm_model_ref).name}@gguf",
+                                 state_dir=str(s.unit_state_dir) if s.llm_keep_unit_state else None)
 
     @cached_property
     def chat(self) -> ChatService:
@@ -153,7 +158,7 @@ class Components:
     def core(self) -> BotCore:
         """The core every chat adapter calls, over these components."""
         s = self.settings
-        return BotCore(self.chat, self.conversations, lambda: self.indexer.refresh(s.crawl_base_url),
+        return BotCore(self.chat, self.conversations, lambda: self.refresh_index(s.crawl_base_url),
                        max_message_chars=s.bot_max_message_chars,
                        rate_limit=RateLimit(s.bot_rate_limit, s.bot_rate_limit_storage_uri),
                        max_answers=s.llm_queue_size, metrics=Metrics(queue_depth=self._queue_depth))
@@ -163,12 +168,33 @@ class Components:
         model = self.__dict__.get("generator")
         return float(model.queue_depth) if isinstance(model, LocalChatModel) else 0.0
 
+    def refresh_index(self, base_url: str, *, conditional: bool = True) -> RefreshReport:
+        """Crawl and apply the changes, then compute the prompt state of the knowledge units that changed."""
+        report = self.indexer.refresh(base_url, conditional=conditional)
+        started = time.perf_counter()
+        states = self.keep_unit_states()
+        report.unit_states_computed = states.computed if states else 0
+        report.seconds += time.perf_counter() - started
+        return report
+
+    def keep_unit_states(self) -> StateReport | None:
+        """With llama.cpp keeping unit states (LLM_KEEP_UNIT_STATE), compute those the index lacks and drop the
+        others; None where no backend here keeps them."""
+        s = self.settings
+        if not s.llm_keep_unit_state or s.llm_backend == "openai" or self.backend.backend != "llamacpp":
+            return None
+        model = self.generator
+        if not isinstance(model, LlamaCppChatModel) or not self.store.live_collection():
+            return None
+        return model.keep_states(context_system(text) for text in unit_texts(self.store.all_chunks()))
+
     def warm_up(self) -> None:
-        """Load the embedder and the model before the first user waits for them."""
+        """Load the embedder and the model, and the units' states, before the first user waits for them."""
         self.retriever.search("tarjeta", 1)
         load = getattr(self.generator, "load", None)
         if load:
             load()
+        self.keep_unit_states()
 
     def close(self) -> None:
         if "core" in self.__dict__:

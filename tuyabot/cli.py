@@ -116,7 +116,7 @@ def _run_index(settings: Settings, url: str | None, as_json: bool, refresh: bool
     kb = _components(settings)
     base = url or settings.crawl_base_url
     try:
-        report = kb.indexer.refresh(base) if refresh else kb.indexer.index(base)
+        report = kb.refresh_index(base, conditional=refresh)
     except (RefreshError, ModelNotAvailable, InvalidBaseURL) as exc:
         raise _fail(str(exc)) from exc
     finally:
@@ -200,33 +200,58 @@ def evaluate(
     out: Annotated[Path, typer.Option("--out", help="Where to write the records (JSON lines).")],
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Retrieve only, no answers.")] = False,
     k: Annotated[int, typer.Option("-k", min=1, help="Chunks kept per question (retrieval only).")] = 5,
+    half: Annotated[str, typer.Option("--half", help="Run only this half of the set: tune, test or both.")]
+    = "both",
 ) -> None:
-    """Run every conversation of the file and write records for ../shared/eval/score.py."""
+    """Run every conversation of the file, write records for ../shared/eval/score.py, and print the scores of
+    the tune and test halves (bench/eval/README.md)."""
     import time
 
     from rag.evaluation import BadQuestionsFile, answer_records, load_questions, retrieval_records
+    from rag.scoring import halves
 
+    if half not in ("tune", "test", "both"):
+        raise _fail(f"--half must be tune, test or both, not {half!r}")
     settings = _settings()
     try:
         qs = load_questions(questions)
     except BadQuestionsFile as exc:
         raise _fail(str(exc)) from exc
+    chosen = qs if half == "both" else [q for q in qs if halves(qs)[q["id"]] == half]
     components = _components(settings)
     out.parent.mkdir(parents=True, exist_ok=True)
+    written = []
     try:
-        records = retrieval_records(components.retriever, qs, k) if retrieval_only else \
-            answer_records(components.chat, qs, run_id=f"{time.time():.0f}")
+        records = retrieval_records(components.retriever, chosen, k) if retrieval_only else \
+            answer_records(components.chat, chosen, run_id=f"{time.time():.0f}")
         with out.open("w", encoding="utf-8") as sink:
             for n, record in enumerate(records, start=1):
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                 sink.flush()
-                typer.echo(f"[{n}/{len(qs)}] {record['id']}: {record['status']} ({record['latency_ms']:.0f} ms)",
+                written.append(record)
+                typer.echo(f"[{n}/{len(chosen)}] {record['id']}: {record['status']} ({record['latency_ms']:.0f} ms)",
                            err=True)
     except _known_errors() as exc:
         raise _fail(str(exc)) from exc
     finally:
         components.close()
-    typer.echo(f"{len(qs)} records written to {out}")
+    typer.echo(f"{len(chosen)} records written to {out}")
+    if not retrieval_only:
+        _print_scores(qs, written)
+
+
+def _print_scores(questions: list[dict], records: list[dict]) -> None:  # type: ignore[type-arg]
+    """The metrics of each half the records cover, side by side, then each half's failures."""
+    from rag.scoring import score_halves
+
+    scored = score_halves(questions, records)
+    names = list(scored)
+    typer.echo(f"{'metric':22}" + "".join(f"{n:>10}" for n in names))
+    for metric in next(iter(scored.values()))[0]:
+        typer.echo(f"{metric:22}" + "".join(f"{scored[n][0][metric]!s:>10}" for n in names))
+    for name in names:
+        for qid, why in scored[name][1]:
+            typer.echo(f"  x {name} {qid}: {why}")
 
 
 def _print_answer(answer) -> None:  # type: ignore[no-untyped-def]

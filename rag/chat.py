@@ -1,7 +1,7 @@
 """The answering pipeline, as named stages:
 
-    mask -> history -> rewrite -> retrieve -> context (the best hit's unit) -> generate -> check grounding
-         -> second pass -> complete the passage -> cite -> store
+    mask -> history -> rewrite -> answer cache -> retrieve -> context (the best hit's unit) -> generate
+         -> check grounding -> second pass -> complete the passage -> cite -> (keep in the answer cache) -> store
 
 ``ChatService.answer`` returns an ``Answer``; ``ChatService.stream`` yields text deltas and ends with
 the ``Answer``. The user's text is masked (card and ID numbers) before it is stored, logged or sent to
@@ -16,9 +16,11 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 from langchain_core.language_models import BaseChatModel
 
 from rag import policy
+from rag.answer_cache import AnswerCache
 from rag.cite import Source, cite
 from rag.completion import rest_of_passage
 from rag.context import format_context, order_context
@@ -96,8 +98,9 @@ class Turn:
 
 class ChatService:
     def __init__(self, retriever: HybridRetriever, model: BaseChatModel, conversations: ConversationStore,
-                 chat_policy: ChatPolicy) -> None:
+                 chat_policy: ChatPolicy, answer_cache: AnswerCache | None = None) -> None:
         self.retriever = retriever
+        self.answer_cache = answer_cache
         self.conversations = conversations
         self.policy = chat_policy
         self.rewriter = Rewriter(model, chat_policy.rewrite_max_new_tokens)
@@ -120,8 +123,14 @@ class ChatService:
             answer = self._decline(turn, "refused" if question else "out_of_scope", [], question)
         else:
             standalone = self._timed(turn, "rewrite_ms", self.rewriter.rewrite, question, history)  # rewrite
-            hits = self._timed(turn, "retrieve_ms", self.retriever.search, standalone, self.policy.top_k)
-            answer = yield from self._answer_from(turn, standalone, hits)
+            vector = self._timed(turn, "embed_ms", self.retriever.embedder.embed_query, standalone)
+            answer = self._cached(turn, standalone, vector)  # answer cache
+            if answer is None:
+                hits = self._timed(turn, "retrieve_ms", self.retriever.search, standalone, self.policy.top_k, vector)
+                answer = yield from self._answer_from(turn, standalone, hits)
+                self._keep(turn, answer, vector)
+            elif answer.text:
+                yield answer.text
         if answer.status != "answered" or not answer.text:
             yield answer.text
         yield self._store(key, turn, answer)  # store
@@ -168,6 +177,23 @@ class ChatService:
             text = f"{text} {rest}"
             yield f" {rest}"
         return Answer(text, "answered", cite(text, hits), hits, standalone)  # cite
+
+    def _cached(self, turn: Turn, standalone: str, vector: np.ndarray) -> Answer | None:
+        """The kept answer of a question that means the same, if any."""
+        if self.answer_cache is None:
+            return None
+        hit = self._timed(turn, "cache_ms", self.answer_cache.find, standalone, vector, turn.lang)
+        if hit is None:
+            return None
+        turn.timings["cache_hit"] = 1.0
+        turn.timings.setdefault("first_shown_ms", turn.since_start_ms())
+        return Answer(hit.answer, "answered", [Source(url, title) for title, url in hit.sources], [], standalone)
+
+    def _keep(self, turn: Turn, answer: Answer, vector: np.ndarray) -> None:
+        """Keep an answered question's answer for the questions that will mean the same."""
+        if self.answer_cache is not None and answer.status == "answered" and answer.text:
+            self.answer_cache.keep(answer.standalone_question, vector, turn.lang, answer.text, answer.sources,
+                                   answer.retrieved)
 
     def _context_text(self, question: str, context: list[Retrieved]) -> str:
         if self.policy.context_sentences > 0:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -62,11 +63,14 @@ class HybridRetriever(BaseRetriever):
     dense_weight: float = 1.0
     sparse_weight: float = 1.0
 
-    def search(self, query: str, k: int) -> list[Retrieved]:
+    def search(self, query: str, k: int, query_vector: np.ndarray | None = None) -> list[Retrieved]:
+        """The ``k`` best chunks for ``query`` (``query_vector``: its dense vector, when already computed)."""
         query = query.strip()
         if not query:
             return []
-        dense = self.embedder.embed_query(query) if self.mode in ("hybrid", "dense") else None
+        dense = None
+        if self.mode in ("hybrid", "dense"):
+            dense = query_vector if query_vector is not None else self.embedder.embed_query(query)
         sparse = encode_query(query) if self.mode in ("hybrid", "sparse") else None
         lists = self.store.search(dense, sparse, max(k, self.candidates))
         ranked: dict[str, tuple[float, Sequence[StoredHit]]] = {}

@@ -40,3 +40,8 @@ def mask(text: str) -> str:
     """Text with card numbers and identity numbers masked."""
     text = CARD_CANDIDATE.sub(_mask_card, text)
     return ID_NUMBER.sub(lambda m: f"{m.group('label')}[DOCUMENTO]", text)
+
+
+def carries_personal_data(text: str) -> bool:
+    """Whether ``text`` holds a card or identity number, as it is or already masked."""
+    return mask(text) != text or "[TARJETA" in text or "[DOCUMENTO]" in text

@@ -45,6 +45,22 @@ class EmbeddingRecord(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class CachedAnswerRecord(Base):
+    """An answer kept for questions that mean the same (found by the question's vector)."""
+
+    __tablename__ = "answer_cache"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(256), index=True)  # the embedder that made the vector
+    language: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    answer: Mapped[str] = mapped_column(Text)
+    sources_json: Mapped[str] = mapped_column(Text, default="[]")  # [[title, url], ...]
+    units_json: Mapped[str] = mapped_column(Text, default="[]")  # content keys of the units it was drawn from
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Conversation(Base):
     """One user's conversation on one chat of one platform."""
 

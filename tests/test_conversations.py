@@ -37,7 +37,7 @@ def test_history_survives_a_restart(database_url: str) -> None:
     again = store(database_url)  # a new process: new engine, migrations re-checked
     assert again.history(ANA) == [Turn("user", "¿Qué es CrediCompras?")]
     with again.db.engine.connect() as c:
-        assert c.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert c.execute(text("select version_num from alembic_version")).scalar() == "0003"
 
 
 def test_card_numbers_are_masked_in_what_is_stored(database_url: str) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 
 from bot.core import BotCore, Metrics, RateLimit
+from rag.answer_cache import AnswerCache
 from rag.chat import ChatPolicy, ChatService
 from rag.embedder import Embedder
 from rag.generator import LocalChatModel, TransformersChatModel, served_chat_model
@@ -25,6 +26,7 @@ from rag.prompts import context_system
 from rag.retriever import HybridRetriever
 from rag.units import unit_texts
 from scraper.crawler import CrawlConfig, Crawler
+from storage.answer_cache import AnswerCacheStore
 from storage.conversations import ConversationStore
 from storage.db import Database
 from storage.embedding_cache import EmbeddingCache
@@ -151,8 +153,16 @@ class Components:
                                  state_dir=str(s.unit_state_dir) if s.llm_keep_unit_state else None)
 
     @cached_property
+    def answer_cache(self) -> AnswerCache | None:
+        s = self.settings
+        if not s.answer_cache:
+            return None
+        return AnswerCache(AnswerCacheStore(self.db, self.embedder.name), s.answer_cache_min_similarity)
+
+    @cached_property
     def chat(self) -> ChatService:
-        return ChatService(self.retriever, self.generator, self.conversations, chat_policy(self.settings))
+        return ChatService(self.retriever, self.generator, self.conversations, chat_policy(self.settings),
+                           self.answer_cache)
 
     @cached_property
     def core(self) -> BotCore:
@@ -172,10 +182,20 @@ class Components:
         """Crawl and apply the changes, then compute the prompt state of the knowledge units that changed."""
         report = self.indexer.refresh(base_url, conditional=conditional)
         started = time.perf_counter()
+        self.forget_stale_answers()
         states = self.keep_unit_states()
         report.unit_states_computed = states.computed if states else 0
         report.seconds += time.perf_counter() - started
         return report
+
+    def forget_stale_answers(self) -> int:
+        """Drop the kept answers drawn from text the index no longer holds (a refresh changed or removed it)."""
+        if self.answer_cache is None or not self.store.live_collection():
+            return 0
+        dropped = self.answer_cache.store.keep_only_units(c.content_hash for c in self.store.all_chunks())
+        if dropped:
+            log.info("answer cache: %d answers dropped (their pages changed)", dropped)
+        return dropped
 
     def keep_unit_states(self) -> StateReport | None:
         """With llama.cpp keeping unit states (LLM_KEEP_UNIT_STATE), compute those the index lacks and drop the
@@ -194,6 +214,7 @@ class Components:
         load = getattr(self.generator, "load", None)
         if load:
             load()
+        self.forget_stale_answers()
         self.keep_unit_states()
 
     def close(self) -> None:

@@ -81,6 +81,7 @@ class ChatPolicy:
     min_answer_context_share: float  # a Spanish answer with fewer of its terms in the pages is a guess
     complete_passage: bool  # a Spanish answer gets the rest of the passage it quotes (rag.completion)
     read_units: bool = True  # the context is the best hit's knowledge unit (its state reused), not the top hits
+    unit_tries: int = 2  # units read in turn (best hits first) until one holds the answer
 
 
 @dataclass
@@ -136,20 +137,54 @@ class ChatService:
         yield self._store(key, turn, answer)  # store
 
     def _answer_from(self, turn: Turn, standalone: str, hits: list[Retrieved]):  # type: ignore[no-untyped-def]
-        """From the retrieved hits to the answer: context, first pass, checks, second pass, citations.
-        Yields the visible draft; returns the ``Answer``."""
+        """From the retrieved hits to the answer: context, first pass (on the next unit while the one read does
+        not hold the answer), checks, second pass, citations. Yields the visible draft; returns the ``Answer``."""
         on_topic = policy.mentions_tuya_topic(standalone)
         best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
         if not hits or best_dense < self.policy.min_dense_score:
             return self._decline(turn, "no_answer" if on_topic else "out_of_scope", hits, standalone)
-        if self.policy.read_units:  # the unit of the best hit, read whole
-            context = hits = self._timed(turn, "context_ms", self.retriever.unit, hits[0])
-            context_text = unit_text([h.chunk for h in context])
-        else:  # expand/order
+        contexts = self._timed(turn, "context_ms", self._contexts, standalone, hits)
+        text, (context, context_text) = "", contexts[0]
+        for candidate in contexts:
+            text = yield from self._first_pass(turn, standalone, candidate[1])
+            if text:
+                context, context_text = candidate
+                break
+        if not text and on_topic and best_dense >= self.policy.second_pass_min_score:  # second pass
+            text = self._timed(turn, "second_pass_ms", self.second_pass.extract, standalone, context, context_text)
+            if text:
+                text = policy.quoted(text, turn.lang)
+                yield text
+        if not text:
+            return self._decline(turn, "no_answer" if on_topic else "out_of_scope", context, standalone)
+        if rest := self._rest_of_passage(turn, text, context):  # complete the passage
+            text = f"{text} {rest}"
+            yield f" {rest}"
+        return Answer(text, "answered", cite(text, context), context, standalone)  # cite
+
+    def _contexts(self, standalone: str, hits: list[Retrieved]) -> list[tuple[list[Retrieved], str]]:
+        """What the model reads, in the order it is tried: the units of the best hits (one per unit, at most
+        ``unit_tries``), or the top hits with the chunks after them as one context."""
+        if not self.policy.read_units:
             following = self.retriever.following(hits, self.policy.follow_chunks)
             context = order_context(hits, following)
-            hits = hits + following
-            context_text = self._timed(turn, "context_ms", self._context_text, standalone, context)
+            return [(hits + following, self._context_text(standalone, context))]
+        contexts: list[tuple[list[Retrieved], str]] = []
+        seen: set[tuple[str, int]] = set()
+        for hit in hits:
+            unit = (hit.chunk.url, hit.chunk.unit_positions.start)
+            if unit in seen:
+                continue
+            seen.add(unit)
+            chunks = self.retriever.unit(hit)
+            contexts.append((chunks, unit_text([h.chunk for h in chunks])))
+            if len(contexts) == self.policy.unit_tries:
+                break
+        return contexts
+
+    def _first_pass(self, turn: Turn, standalone: str, context_text: str):  # type: ignore[no-untyped-def]
+        """Generate on one context: yields the checked sentences as they come; returns the grounded text ("" for
+        "not found" or an answer the checks refused with nothing shown)."""
         draft = Draft()
         reveal = CheckedReveal(context_text, standalone, min_context_share=self._min_share(turn.lang))
         generating = time.perf_counter()
@@ -158,7 +193,7 @@ class ChatService:
             if shown := reveal.add(piece):  # only sentences the checks below have passed
                 turn.timings.setdefault("first_shown_ms", turn.since_start_ms())
                 yield shown
-        turn.timings["generate_ms"] = (time.perf_counter() - generating) * 1000
+        turn.timings["generate_ms"] = turn.timings.get("generate_ms", 0.0) + (time.perf_counter() - generating) * 1000
         text = self._grounded(draft.text.strip(), context_text, standalone, turn.lang)  # check grounding
         if not text and reveal.shown.strip():  # a later sentence failed: the answer is the part that passed
             log.info("answer cut to its checked sentences (%d of %d characters)", len(reveal.shown.strip()),
@@ -166,17 +201,7 @@ class ChatService:
             text = reveal.shown.strip()
         if text.startswith(reveal.shown) and len(text) > len(reveal.shown):
             yield text[len(reveal.shown):]  # the rest, now checked
-        if not text and on_topic and best_dense >= self.policy.second_pass_min_score:  # second pass
-            text = self._timed(turn, "second_pass_ms", self.second_pass.extract, standalone, hits, context_text)
-            if text:
-                text = policy.quoted(text, turn.lang)
-                yield text
-        if not text:
-            return self._decline(turn, "no_answer" if on_topic else "out_of_scope", hits, standalone)
-        if rest := self._rest_of_passage(turn, text, hits):  # complete the passage
-            text = f"{text} {rest}"
-            yield f" {rest}"
-        return Answer(text, "answered", cite(text, hits), hits, standalone)  # cite
+        return text
 
     def _cached(self, turn: Turn, standalone: str, vector: np.ndarray) -> Answer | None:
         """The kept answer of a question that means the same, if any."""

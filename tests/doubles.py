@@ -15,7 +15,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
 from rag.draft import looping
-from rag.prompts import REWRITE_SYSTEM
+from rag.prompts import NOT_FOUND, REWRITE_SYSTEM
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -33,6 +33,7 @@ class ScriptedChatModel(BaseChatModel):
     fail_with: Any = None
     fail_after: int | None = None  # a model that breaks mid-answer: raises after this many pieces
     hold_after: int | None = None
+    only_from_context: bool = False  # answer NOT_FOUND when the reply is not in the prompt's context
     holding: threading.Event = Field(default_factory=threading.Event)
     released: threading.Event = Field(default_factory=threading.Event)
 
@@ -55,6 +56,9 @@ class ScriptedChatModel(BaseChatModel):
             return
         self.prompts.append("\n\n".join(str(m.content) for m in messages))  # the context, then the question
         self.max_tokens_seen.append(kwargs.get("max_tokens"))
+        if self.only_from_context and self.reply not in str(messages[0].content):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=NOT_FOUND))
+            return
         for n, piece in enumerate(self.pieces or [self.reply]):
             if self.fail_after is not None and n >= self.fail_after:
                 raise RuntimeError("the model broke mid-answer")

@@ -11,6 +11,7 @@ from rag.chat import Answer, ChatService
 from rag.prompts import context_system
 from rag.units import unit_text
 from storage.conversations import ConversationKey
+from tests import fixture_site
 from tests.doubles import ScriptedChatModel, no_model
 from tuyabot.components import Components, chat_policy
 
@@ -131,6 +132,24 @@ def test_the_model_reads_the_best_hits_unit_whole_with_the_question_alone_last(s
     _, other = ask_recorder(site, kb, "Solicítalo en Bogotá, Medellín y Cartagena.",
                             "¿En qué ciudades se puede pedir el Crédito Hogar?")
     assert other.prompts[-1].split("\n\nPREGUNTA: ")[0] == system
+
+
+def test_when_the_best_unit_does_not_hold_the_answer_the_next_one_is_read(site, kb: Components) -> None:
+    """A fact only the site-wide contact block holds, asked with a product's name: the product's page ranks
+    first, the block's unit is read next."""
+    kb.indexer.index(site[1])
+    question = "¿A qué hora puedo bloquear la Tarjeta Oro?"
+    reply = "Lunes a viernes de 7:00 am a 7:00 pm – Bloqueos de tarjeta las 24 horas."
+    model = ScriptedChatModel(reply=reply, only_from_context=True)  # answers only from the unit holding it
+    for tries, status in ((1, "no_answer"), (2, "answered")):
+        policy_ = dataclasses.replace(chat_policy(kb.settings), unit_tries=tries, second_pass_min_score=2.0)
+        answer = ChatService(kb.retriever, model, kb.conversations, policy_).answer(
+            ConversationKey("test", f"c{tries}", "u"), question)
+        assert answer.status == status, (tries, answer.text)
+    assert len(model.prompts) == 3  # one unit with one try; the first unit, then the next, with two
+    assert "Tarjeta Oro es internacional" in model.prompts[1] and reply not in model.prompts[1]
+    block = f"{fixture_site.CANONICAL}/#horarios-y-lineas-de-atencion"
+    assert answer.text == reply and [s.url for s in answer.sources] == [block]
 
 
 def test_with_chunks_the_best_chunk_is_read_last_next_to_the_question(site, kb: Components) -> None:

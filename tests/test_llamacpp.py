@@ -13,6 +13,7 @@ from bot.core import GeneratorBusy
 from rag.chat import Answer
 from rag.hardware import llamacpp_unavailable_reason
 from rag.llamacpp import LlamaCppChatModel
+from rag.units import unit_texts
 from storage.conversations import ConversationKey
 from tests import fixture_site
 from tests.conftest import local_model
@@ -75,3 +76,38 @@ def test_a_full_queue_is_refused_at_once_with_the_polite_reply(bot: Components) 
         release.set()
         worker.join(timeout=120)
     assert bot.core.answer(ANA, "¿La Tarjeta Oro sirve fuera de Colombia?").status == "answered"
+
+
+def model_keeping_states(base: LlamaCppChatModel, state_dir: Path) -> LlamaCppChatModel:
+    """Another instance of the module's GGUF (as after a restart) keeping unit states in ``state_dir``."""
+    return LlamaCppChatModel(model_path=base.model_path, threads=base.threads, context_tokens=base.context_tokens,
+                             lookup_tokens=base.lookup_tokens, time_limit_seconds=base.time_limit_seconds,
+                             queue_size=1, max_tokens=200, name=base.name, state_dir=str(state_dir))
+
+
+def test_each_unit_is_read_once_and_a_restart_reads_none_again(bot_components, llamacpp_model, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    states = tmp_path / "unit-state"
+    first = model_keeping_states(llamacpp_model, states)
+    kb = bot_components(first, llm_model=LLM, llm_backend="llamacpp", llm_max_new_tokens=200)
+    units = len(unit_texts(kb.store.all_chunks()))
+    report = kb.keep_unit_states()
+    assert report is not None and (report.computed, report.kept, report.removed) == (units, 0, 0)
+    assert len(list(states.glob("*.state"))) == units
+    answer = kb.chat.answer(ConversationKey("test", "c1", "ana"),
+                            "¿Cuál es la tasa efectiva anual de la Tarjeta Bajo Monto?")
+    assert answer.status == "answered" and "45,33333" in answer.text, answer.text
+    assert 0 < first.last_stats.prompt_tokens < 60  # the question's tokens only, not the rules and the unit
+    first.close()
+
+    restarted = model_keeping_states(llamacpp_model, states)
+    kb.__dict__["generator"] = restarted
+    kb.__dict__.pop("chat", None)
+    again = kb.keep_unit_states()
+    assert again is not None and (again.computed, again.kept, again.removed) == (0, units, 0)
+    answer = kb.chat.answer(ConversationKey("test", "c2", "luis"),
+                            "¿Cuánto cuesta la cuota de manejo de la Tarjeta Oro?")
+    assert answer.status == "answered" and "15.900" in answer.text, answer.text
+    assert 0 < restarted.last_stats.prompt_tokens < 60  # the first question after the restart
+    (states / "stale.state").write_bytes(b"from a unit the index no longer holds")
+    assert restarted.keep_states([]).removed == units + 1 and not list(states.glob("*.state"))
+    restarted.close()

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     retrieval_follow_chunks: int = Field(default=2, ge=0)
     context_max_sentences: int = Field(default=0, ge=0)
     context_mode: Literal["unit", "chunks"] = "unit"
+    context_unit_tries: int = Field(default=2, ge=1)
     answer_cache: bool = True
     answer_cache_min_similarity: float = Field(default=0.92, ge=-1, le=1)
     llm_keep_unit_state: bool = True

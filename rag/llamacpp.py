@@ -61,6 +61,7 @@ class LlamaCppChatModel(LocalChatModel):
     state_dir: str | None = None
     _api_key: str = PrivateAttr(default_factory=lambda: secrets.token_urlsafe(32))
     _slot_holds: str = PrivateAttr(default="")
+    _wanted: set[str] = PrivateAttr(default_factory=set)  # states of the index's units (computed or not yet)
 
     @property
     def _llm_type(self) -> str:
@@ -132,21 +133,23 @@ class LlamaCppChatModel(LocalChatModel):
         identity = f"{model.name}\0{model.stat().st_size}\0{system}"
         return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40] + _STATE_SUFFIX
 
-    def keep_states(self, systems: Iterable[str]) -> StateReport:
-        """Compute and save the state of every system message in ``systems`` that has none yet, and delete the
-        saved states of any other (a refresh's removed or changed units). Each takes its turn with answers."""
+    def keep_states(self, systems: Iterable[str], *, compute: bool = True) -> StateReport:
+        """Keep a state for every system message in ``systems`` and delete the saved states of any other (a
+        refresh's removed or changed units). ``compute``: compute the missing ones now, each taking its turn
+        with answers; else each is computed at the first question on it."""
         report, started = StateReport(), time.perf_counter()
         if not self.state_dir:
             return report
         wanted = {self.state_key(s): s for s in systems}
+        self._wanted = set(wanted)
         folder = Path(self.state_dir)
         for key, system in wanted.items():
             if (folder / key).is_file():
                 report.kept += 1
-                continue
-            with self._queue.turn:
-                self._compute_state(key, system)
-            report.computed += 1
+            elif compute:
+                with self._queue.turn:
+                    self._compute_state(key, system)
+                report.computed += 1
         for path in folder.glob(f"*{_STATE_SUFFIX}"):
             if path.name not in wanted:
                 path.unlink(missing_ok=True)
@@ -170,14 +173,18 @@ class LlamaCppChatModel(LocalChatModel):
         """Put the saved state of the request's system message into the slot, when there is one (in turn)."""
         if not self.state_dir or not messages or messages[0].get("role") != "system":
             return
-        key = self.state_key(str(messages[0].get("content", "")))
-        if key == self._slot_holds or not (Path(self.state_dir) / key).is_file():
+        system = str(messages[0].get("content", ""))
+        key = self.state_key(system)
+        if key == self._slot_holds:
             return
         try:
-            self._slot_action("restore", key)
-            self._slot_holds = key
+            if (Path(self.state_dir) / key).is_file():
+                self._slot_action("restore", key)
+                self._slot_holds = key
+            elif key in self._wanted:  # a unit whose state was not computed yet: now, once
+                self._compute_state(key, system)
         except GenerationError as exc:  # the prompt is processed whole instead
-            log.warning("could not restore a unit state: %s", exc)
+            log.warning("could not restore or keep a unit state: %s", exc)
 
     def _slot_action(self, action: str, filename: str) -> None:
         self._slot_holds = ""

@@ -16,13 +16,17 @@ def cpu(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     return set_cpu
 
 
-def test_auto_picks_llamacpp_on_an_avx2_cpu_and_transformers_where_bf16_is_native(cpu) -> None:
+def test_auto_picks_llamacpp_on_every_cpu_class_and_transformers_on_cuda(cpu) -> None:
     cpu("fpu sse avx avx2 fma f16c")
     choice = hardware.choose_backend("auto", has_gguf=True, device=None)
-    assert choice.backend == "llamacpp" and "no native bf16" in choice.reason
+    assert choice.backend == "llamacpp" and "state" in choice.reason
     assert "avx2 fma" in choice.describe()
+    for flags in ("avx2 fma avx512f avx512_bf16", "avx2 fma avx512f avx512_bf16 amx_tile amx_bf16"):
+        cpu(flags)
+        assert hardware.choose_backend("auto", has_gguf=True, device=None).backend == "llamacpp"
     cpu("avx2 fma avx512f avx512_bf16 amx_tile amx_bf16")
-    assert hardware.choose_backend("auto", has_gguf=True, device=None).backend == "transformers"
+    bf16 = hardware.choose_backend("auto", has_gguf=False, device=None)
+    assert bf16.backend == "transformers" and "native bf16" in bf16.reason and "not a GGUF" in bf16.reason
     cpu("avx2 fma", cuda=True)
     assert "CUDA" in hardware.choose_backend("auto", has_gguf=True, device=None).reason
 

@@ -110,4 +110,9 @@ def test_each_unit_is_read_once_and_a_restart_reads_none_again(bot_components, l
     assert 0 < restarted.last_stats.prompt_tokens < 60  # the first question after the restart
     (states / "stale.state").write_bytes(b"from a unit the index no longer holds")
     assert restarted.keep_states([]).removed == units + 1 and not list(states.glob("*.state"))
+    lazy = kb.keep_unit_states(compute=False)  # as at a service's start on an index built without states
+    assert lazy is not None and (lazy.computed, lazy.kept) == (0, 0)
+    answer = kb.chat.answer(ConversationKey("test", "c3", "eva"), "¿Cuál es la tasa efectiva anual de la Tarjeta Oro?")
+    assert answer.status == "answered" and "28,11111" in answer.text, answer.text
+    assert len(list(states.glob("*.state"))) == 1  # computed at its first question, kept for the next
     restarted.close()

@@ -109,14 +109,14 @@ def _print_report(report, as_json: bool) -> None:  # type: ignore[no-untyped-def
         typer.echo(f"{key}: {value}")
 
 
-def _run_index(settings: Settings, url: str | None, as_json: bool, refresh: bool) -> None:
+def _run_index(settings: Settings, url: str | None, as_json: bool, refresh: bool, warm: bool = True) -> None:
     from rag.indexer import RefreshError
     from rag.model_fetch import ModelNotAvailable
     from scraper.crawler import InvalidBaseURL
     kb = _components(settings)
     base = url or settings.crawl_base_url
     try:
-        report = kb.refresh_index(base, conditional=refresh)
+        report = kb.refresh_index(base, conditional=refresh, warm=warm)
     except (RefreshError, ModelNotAvailable, InvalidBaseURL) as exc:
         raise _fail(str(exc)) from exc
     finally:
@@ -128,9 +128,11 @@ def _run_index(settings: Settings, url: str | None, as_json: bool, refresh: bool
 def index(
     url: Annotated[str | None, typer.Option("--url", help="Site to crawl (default CRAWL_BASE_URL).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    warm: Annotated[bool, typer.Option("--warm/--no-warm", help="With llama.cpp, compute every knowledge unit's "
+                                       "prompt state now (else at each unit's first question).")] = True,
 ) -> None:
     """Crawl the site and build the index."""
-    _run_index(_settings(), url, as_json, refresh=False)
+    _run_index(_settings(), url, as_json, refresh=False, warm=warm)
 
 
 @app.command()
@@ -405,7 +407,7 @@ def _index_shared_site(settings: Settings, version: str) -> None:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     typer.echo(f"serving the shared TUYA site ({version}) at {base}")
     try:
-        _run_index(settings, base, as_json=False, refresh=False)
+        _run_index(settings, base, as_json=False, refresh=False, warm=False)  # states at their first question
     finally:
         server.shutdown()
         server.server_close()

@@ -179,12 +179,13 @@ class Components:
         model = self.__dict__.get("generator")
         return float(model.queue_depth) if isinstance(model, LocalChatModel) else 0.0
 
-    def refresh_index(self, base_url: str, *, conditional: bool = True) -> RefreshReport:
-        """Crawl and apply the changes, then compute the prompt state of the knowledge units that changed."""
+    def refresh_index(self, base_url: str, *, conditional: bool = True, warm: bool = True) -> RefreshReport:
+        """Crawl and apply the changes, then compute the prompt state of the knowledge units that changed (``warm``;
+        else each at its first question)."""
         report = self.indexer.refresh(base_url, conditional=conditional)
         started = time.perf_counter()
         self.forget_stale_answers()
-        states = self.keep_unit_states()
+        states = self.keep_unit_states(compute=warm)
         report.unit_states_computed = states.computed if states else 0
         report.seconds += time.perf_counter() - started
         return report
@@ -198,25 +199,27 @@ class Components:
             log.info("answer cache: %d answers dropped (their pages changed)", dropped)
         return dropped
 
-    def keep_unit_states(self) -> StateReport | None:
-        """With llama.cpp keeping unit states (LLM_KEEP_UNIT_STATE), compute those the index lacks and drop the
-        others; None where no backend here keeps them."""
+    def keep_unit_states(self, *, compute: bool = True) -> StateReport | None:
+        """With llama.cpp keeping unit states (LLM_KEEP_UNIT_STATE), keep those of the index's units (computed
+        now, or at each unit's first question) and drop the others; None where no backend here keeps them."""
         s = self.settings
         if not s.llm_keep_unit_state or s.llm_backend == "openai" or self.backend.backend != "llamacpp":
             return None
         model = self.generator
         if not isinstance(model, LlamaCppChatModel) or not self.store.live_collection():
             return None
-        return model.keep_states(context_system(text) for text in unit_texts(self.store.all_chunks()))
+        return model.keep_states((context_system(text) for text in unit_texts(self.store.all_chunks())),
+                                 compute=compute)
 
     def warm_up(self) -> None:
-        """Load the embedder and the model, and the units' states, before the first user waits for them."""
+        """Load the embedder and the model before the first user waits for them; the units' states are restored
+        from disk at each question (one without is computed at its first, as after an index built elsewhere)."""
         self.retriever.search("tarjeta", 1)
         load = getattr(self.generator, "load", None)
         if load:
             load()
         self.forget_stale_answers()
-        self.keep_unit_states()
+        self.keep_unit_states(compute=False)
 
     def close(self) -> None:
         if "core" in self.__dict__:

@@ -80,4 +80,6 @@ def answer_records(chat: ChatService, questions: list[dict[str, Any]], run_id: s
             "latency_ms": round(answer.timings.get("total_ms", 0.0), 1),
             "first_token_ms": round(answer.timings["first_token_ms"], 1) if "first_token_ms" in answer.timings
             else None,
+            "first_shown_ms": round(answer.timings["first_shown_ms"], 1) if "first_shown_ms" in answer.timings
+            else None,
         }

@@ -49,10 +49,11 @@ def readme_commands(section: str) -> list[str]:
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    """A folder where the README's relative paths resolve: `.venv` inside, `../shared` beside it."""
+    """A folder where the README's relative paths resolve: `.venv` and the eval set inside, `../shared` beside it."""
     work = tmp_path / "repo"
     work.mkdir()
     (work / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    (work / "bench").symlink_to(REPO / "bench")
     (tmp_path / "shared").symlink_to(SHARED)
     return work
 
@@ -111,7 +112,8 @@ def _checks() -> dict[str, Callable[[subprocess.CompletedProcess[str]], bool]]:
         "ask": lambda p: ok(p) and bool(first(p)) and "Traceback" not in p.stdout + p.stderr,
         "chat": lambda p: ok(p) and first(p).startswith("TuyaBot: pregúntame"),
         "serve": lambda p: p.returncode == 1 and "TELEGRAM_BOT_TOKEN" in p.stderr,  # no token here: says what to set
-        "eval": lambda p: ok(p) and first(p).startswith("22 records written to records.jsonl"),
+        "eval": lambda p: ok(p) and first(p).startswith("132 records written to records.jsonl")
+        and "answer_accuracy" in p.stdout and "tune" in p.stdout and "test" in p.stdout,
         "demo": lambda p: ok(p) and "The web chat is at http://127.0.0.1:" in p.stdout,  # run by _serve_until_asked
         "score.py": lambda p: ok(p) and "answer_accuracy" in p.stdout and "context_hit@5" in p.stdout,
     }

@@ -27,9 +27,10 @@ from rag.context import format_context, order_context
 from rag.draft import Draft, Drafter, says_not_found
 from rag.focus import focus
 from rag.policy import Language, Status
+from rag.prompts import asked
 from rag.retriever import HybridRetriever, Retrieved
 from rag.reveal import CheckedReveal
-from rag.rewrite import Rewriter
+from rag.rewrite import Rewriter, search_query
 from rag.second_pass import SecondPass
 from rag.support import unsupported_reason
 from rag.text import printable
@@ -82,6 +83,7 @@ class ChatPolicy:
     complete_passage: bool  # a Spanish answer gets the rest of the passage it quotes (rag.completion)
     read_units: bool = True  # the context is the best hit's knowledge unit (its state reused), not the top hits
     unit_tries: int = 2  # units read in turn (best hits first) until one holds the answer
+    search_with_previous_question: bool = True  # a follow-up's search also holds the previous question's words
 
 
 @dataclass
@@ -127,7 +129,10 @@ class ChatService:
             vector = self._timed(turn, "embed_ms", self.retriever.embedder.embed_query, standalone)
             answer = self._cached(turn, standalone, vector)  # answer cache
             if answer is None:
-                hits = self._timed(turn, "retrieve_ms", self.retriever.search, standalone, self.policy.top_k, vector)
+                query = search_query(standalone, history) if self.policy.search_with_previous_question \
+                    else standalone
+                hits = self._timed(turn, "retrieve_ms", self.retriever.search, query, self.policy.top_k,
+                                   vector if query == standalone else None)
                 answer = yield from self._answer_from(turn, standalone, hits)
                 self._keep(turn, answer, vector)
             elif answer.text:
@@ -188,7 +193,7 @@ class ChatService:
         draft = Draft()
         reveal = CheckedReveal(context_text, standalone, min_context_share=self._min_share(turn.lang))
         generating = time.perf_counter()
-        for piece in self.drafter.stream(context_text, standalone, draft):  # generate
+        for piece in self.drafter.stream(context_text, asked(standalone, turn.lang), draft):  # generate
             turn.timings.setdefault("first_token_ms", turn.since_start_ms())
             if shown := reveal.add(piece):  # only sentences the checks below have passed
                 turn.timings.setdefault("first_shown_ms", turn.since_start_ms())

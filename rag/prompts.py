@@ -39,6 +39,16 @@ EXTRACT_PROMPT = ChatPromptTemplate.from_messages([
 ])
 
 
+ANSWER_IN = {"es": "", "en": "\n(Answer in English; keep the page's figures, names and phone numbers exactly.)"}
+
+
+def asked(question: str, lang: str) -> str:
+    """The question as the answer prompt puts it: an English one with the reminder to answer in English (rule 1
+    alone, read after a Spanish context, is not enough for a small model). Only the user message changes,
+    so the context's kept state still applies."""
+    return question + ANSWER_IN.get(lang, "")
+
+
 def context_system(context: str) -> str:
     """The system message of every prompt about ``context`` (what a backend keeps the state of)."""
     return ANSWER_SYSTEM + "\n\nCONTEXTO:\n" + context

@@ -16,6 +16,14 @@ def history_query(turns: Sequence[str]) -> str:
     return " ".join(t.strip() for t in turns)
 
 
+def search_query(standalone: str, history: Sequence[Turn]) -> str:
+    """What retrieval searches for: the standalone question, after the user's previous question when there is
+    one. A small model's rewrite often drops the product the conversation is about ("¿Con qué aseguradora
+    es?"); with the previous question beside it, the search still finds that product's page."""
+    previous = [turn.content for turn in history if turn.role == "user"][-1:]
+    return history_query([*previous, standalone])
+
+
 class Rewriter:
     """Asks the model for the standalone question; falls back to the user's turns joined when the model
     gives nothing usable (empty, or far longer than a question)."""

@@ -8,7 +8,7 @@ import pytest
 
 from rag import policy
 from rag.chat import Answer, ChatService
-from rag.prompts import context_system
+from rag.prompts import ANSWER_IN, context_system
 from rag.units import unit_text
 from storage.conversations import ConversationKey
 from tests import fixture_site
@@ -150,6 +150,34 @@ def test_when_the_best_unit_does_not_hold_the_answer_the_next_one_is_read(site, 
     assert "Tarjeta Oro es internacional" in model.prompts[1] and reply not in model.prompts[1]
     block = f"{fixture_site.CANONICAL}/#horarios-y-lineas-de-atencion"
     assert answer.text == reply and [s.url for s in answer.sources] == [block]
+
+
+def test_an_english_question_is_asked_to_be_answered_in_english(site, kb: Components) -> None:
+    reply = "Sí, la Tarjeta Oro es internacional y funciona en comercios de todo el mundo."
+    _, english = ask_recorder(site, kb, reply, "Does the Tarjeta Oro work outside Colombia?")
+    assert english.prompts[-1].endswith("Does the Tarjeta Oro work outside Colombia?" + ANSWER_IN["en"])
+    kb.conversations.reset(ConversationKey("test", "c", "u"))
+    _, spanish = ask_recorder(site, kb, reply, "¿La Tarjeta Oro sirve fuera de Colombia?")
+    assert spanish.prompts[-1].endswith("PREGUNTA: ¿La Tarjeta Oro sirve fuera de Colombia?")
+
+
+def test_a_follow_up_whose_rewrite_dropped_the_product_still_reads_its_page(site, kb: Components) -> None:
+    kb.indexer.index(site[1])
+    reply = "Solicítalo en Bogotá, Medellín y Cartagena."
+    for with_previous in (False, True):
+        model = ScriptedChatModel(reply=reply, rewrite="¿En qué ciudades se solicita?", only_from_context=True)
+        policy_ = dataclasses.replace(chat_policy(kb.settings), search_with_previous_question=with_previous,
+                                      unit_tries=1, second_pass_min_score=2.0)
+        chat = ChatService(kb.retriever, model, kb.conversations, policy_)
+        key = ConversationKey("test", f"f{with_previous}", "u")
+        kb.conversations.add_exchange(key, "¿Qué es el Crédito Hogar?", "El Crédito Hogar financia electrodomésticos "
+                                      "y muebles.", status="answered", standalone_question="¿Qué es el Crédito Hogar?",
+                                      sources=[f"{fixture_site.CANONICAL}/credito"])
+        answer = chat.answer(key, "¿Y en qué ciudades?")
+        assert answer.standalone_question == "¿En qué ciudades se solicita?"
+        read = {r.chunk.url for r in answer.retrieved}
+        assert (f"{fixture_site.CANONICAL}/credito" in read) == with_previous, read
+        assert (answer.status == "answered") == with_previous
 
 
 def test_with_chunks_the_best_chunk_is_read_last_next_to_the_question(site, kb: Components) -> None:

@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     retrieval_mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
     retrieval_candidates: int = Field(default=30, ge=1)
     retrieval_follow_chunks: int = Field(default=2, ge=0)
+    retrieval_followup_with_previous_question: bool = True
     context_max_sentences: int = Field(default=0, ge=0)
     context_mode: Literal["unit", "chunks"] = "unit"
     context_unit_tries: int = Field(default=2, ge=1)

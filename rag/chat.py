@@ -121,6 +121,13 @@ class ChatService:
         with a figure found in no retrieved page is replaced), so renderers finish with it."""
         question = mask(printable(user_text).strip())[: self.policy.max_question_chars]  # mask
         turn = Turn(question, policy.language(question))
+        for item in self._stages(key, turn):
+            if isinstance(item, str) and item.strip():
+                turn.timings.setdefault("first_shown_ms", turn.since_start_ms())  # what the user sees first
+            yield item
+
+    def _stages(self, key: ConversationKey, turn: Turn) -> Iterator[str | Answer]:
+        question = turn.question
         history = self._history(key)  # history
         if not question or policy.is_injection(question):
             answer = self._decline(turn, "refused" if question else "out_of_scope", [], question)
@@ -196,7 +203,6 @@ class ChatService:
         for piece in self.drafter.stream(context_text, asked(standalone, turn.lang), draft):  # generate
             turn.timings.setdefault("first_token_ms", turn.since_start_ms())
             if shown := reveal.add(piece):  # only sentences the checks below have passed
-                turn.timings.setdefault("first_shown_ms", turn.since_start_ms())
                 yield shown
         turn.timings["generate_ms"] = turn.timings.get("generate_ms", 0.0) + (time.perf_counter() - generating) * 1000
         text = self._grounded(draft.text.strip(), context_text, standalone, turn.lang)  # check grounding
@@ -216,7 +222,6 @@ class ChatService:
         if hit is None:
             return None
         turn.timings["cache_hit"] = 1.0
-        turn.timings.setdefault("first_shown_ms", turn.since_start_ms())
         return Answer(hit.answer, "answered", [Source(url, title) for title, url in hit.sources], [], standalone)
 
     def _keep(self, turn: Turn, answer: Answer, vector: np.ndarray) -> None:

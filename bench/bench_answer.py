@@ -3,7 +3,8 @@
 Indexes the shared site v1 once into a temporary folder, then, for each backend in its own process
 (so that peak RSS is that backend's), asks the dev set's answerable questions (the first turn of each)
 through the answering pipeline and prints, per backend: time to first token, full answer p50/p95,
-prompt tokens/s, decode tokens/s, peak RSS; and the CPU and its flags.
+prompt tokens/s, decode tokens/s, peak RSS, and the first answer after loading (as after a restart);
+and the CPU and its flags.
 
     TUYABOT_PROFILE=offline .venv/bin/python -m bench.bench_answer [--questions 8] [--backends llamacpp transformers]
 """
@@ -41,8 +42,8 @@ def measure(backend: str, data_dir: Path, count: int) -> dict[str, object]:
                  if q.get("kind") in ("fact", "english")][:count]
     first, total, prompt_rates, decode_rates = [], [], [], []
     for i, q in enumerate(questions):
-        answer = next(item for item in components.chat.stream(ConversationKey("bench", backend, f"q{i}"),
-                                                               q["turns"][0]) if isinstance(item, Answer))
+        key = ConversationKey("bench", f"{backend}-{time.time():.0f}", f"q{i}")  # no history from an earlier run
+        answer = next(item for item in components.chat.stream(key, q["turns"][0]) if isinstance(item, Answer))
         t = answer.timings
         total.append(t["total_ms"])
         first.append(t.get("first_token_ms", t["total_ms"]))
@@ -55,6 +56,7 @@ def measure(backend: str, data_dir: Path, count: int) -> dict[str, object]:
               file=sys.stderr, flush=True)
     components.close()
     return {"backend": backend, "model": components.generator.name, "load_s": round(load_s, 1),
+            "first_answer_after_load_ms": round(total[0]) if total else None,
             "first_token": percentiles(first), "full_answer": percentiles(total),
             "prompt_tokens_per_s": round(statistics.median(prompt_rates), 1) if prompt_rates else None,
             "decode_tokens_per_s": round(statistics.median(decode_rates), 1) if decode_rates else None,

@@ -150,7 +150,7 @@ class LlamaCppChatModel(LocalChatModel):
                 with self._queue.turn:
                     self._compute_state(key, system)
                 report.computed += 1
-        for path in folder.glob(f"*{_STATE_SUFFIX}"):
+        for path in [*folder.glob(f"*{_STATE_SUFFIX}"), *folder.glob("*.partial")]:
             if path.name not in wanted:
                 path.unlink(missing_ok=True)
                 report.removed += 1
@@ -166,7 +166,9 @@ class LlamaCppChatModel(LocalChatModel):
         result = self.weights.handle_chat_completions(request)
         if isinstance(result, dict) and "error" in result:
             raise GenerationError(f"llama.cpp: {result['error']}")
-        self._slot_action("save", key)
+        partial = f"{key}.partial"  # renamed once whole: a process killed while saving leaves no half state
+        self._slot_action("save", partial)
+        Path(self.state_dir or ".", partial).replace(Path(self.state_dir or ".", key))
         self._slot_holds = key
 
     def _restore_state(self, messages: ChatMessages) -> None:

@@ -38,7 +38,8 @@ def test_a_refresh_killed_at_any_moment_leaves_one_whole_index_and_the_history(s
     data = tmp_path / "data"
     env = {**os.environ, "TUYABOT_PROFILE": "offline", "TUYABOT_DATA_DIR": str(data),
            "TUYABOT_MODELS_DIR": str(models_dir), "EMBEDDING_MODEL": "all-minilm-l6-v2", "CRAWL_DELAY_SECONDS": "0",
-           "CRAWL_BASE_URL": base, "ADMIN_HTTP_PORT": "0"}
+           "CRAWL_BASE_URL": base, "ADMIN_HTTP_PORT": "0",
+           "LLM_KEEP_UNIT_STATE": "false"}  # the index alone: no model's unit states computed after the switch
     tuyabot = str(Path(sys.executable).with_name("tuyabot"))
     subprocess.run([tuyabot, "index"], env=env, check=True, capture_output=True)
     components = Components(make_settings(data, models_dir), progress=False)

@@ -15,7 +15,7 @@ import numpy as np
 
 from rag.cite import Source
 from rag.retriever import Retrieved
-from storage.answer_cache import AnswerCacheStore, CachedAnswer
+from storage.answer_cache import AnswerCacheStore, AnswerCacheUnavailable, CachedAnswer
 from storage.masking import carries_personal_data
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,11 @@ class AnswerCache:
     def find(self, question: str, vector: np.ndarray, language: str) -> CachedAnswer | None:
         if carries_personal_data(question):
             return None
-        hit = self.store.nearest(vector, language)
+        try:
+            hit = self.store.nearest(vector, language)
+        except AnswerCacheUnavailable as exc:  # answered without the cache rather than not at all
+            log.error("could not read the answer cache (answering without it): %s", exc)
+            return None
         if hit is None or hit.similarity < self.min_similarity:
             return None
         log.info("answer cache hit (cosine %.3f): %r answered as %r", hit.similarity, question[:80], hit.question[:80])
@@ -39,5 +43,8 @@ class AnswerCache:
              drawn_from: Sequence[Retrieved]) -> None:
         if carries_personal_data(question) or carries_personal_data(text) or not drawn_from:
             return
-        self.store.add(question, language, vector, text, [(s.title, s.url) for s in sources],
-                       [h.chunk.content_hash for h in drawn_from])
+        try:
+            self.store.add(question, language, vector, text, [(s.title, s.url) for s in sources],
+                           [h.chunk.content_hash for h in drawn_from])
+        except AnswerCacheUnavailable as exc:  # the answer is still given, just not kept
+            log.error("could not keep the answer in the cache: %s", exc)

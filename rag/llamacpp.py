@@ -154,6 +154,8 @@ class LlamaCppChatModel(LocalChatModel):
             if path.name not in wanted:
                 path.unlink(missing_ok=True)
                 report.removed += 1
+                if path.name == self._slot_holds:
+                    self._slot_holds = ""  # kept no longer: a question on it computes and saves it again
         report.seconds = time.perf_counter() - started
         log.info("unit states: %d computed, %d kept, %d removed in %.1f s", report.computed, report.kept,
                  report.removed, report.seconds)

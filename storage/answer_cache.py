@@ -15,9 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.db import Database
 from storage.models import CachedAnswerRecord
+
+
+class AnswerCacheUnavailable(RuntimeError):
+    """The database could not be read or written (locked, gone): the answer is computed, and not kept."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,12 @@ class AnswerCacheStore:
 
     def nearest(self, vector: np.ndarray, language: str) -> CachedAnswer | None:
         """The entry in ``language`` whose question vector is closest to ``vector`` (cosine), if any."""
+        try:
+            return self._nearest(vector, language)
+        except SQLAlchemyError as exc:
+            raise AnswerCacheUnavailable(str(exc).splitlines()[0]) from exc
+
+    def _nearest(self, vector: np.ndarray, language: str) -> CachedAnswer | None:
         with self._lock:
             self._reload_if_changed()
             if not self._ids:
@@ -59,11 +70,14 @@ class AnswerCacheStore:
 
     def add(self, question: str, language: str, vector: np.ndarray, answer: str,
             sources: Sequence[tuple[str, str]], units: Iterable[str]) -> None:
-        with self.db.session() as s:
-            s.add(CachedAnswerRecord(model=self.model, language=language, question=question,
-                                     vector=np.asarray(vector, dtype=np.float32).tobytes(), answer=answer,
-                                     sources_json=json.dumps([list(x) for x in sources], ensure_ascii=False),
-                                     units_json=json.dumps(sorted(set(units)))))
+        try:
+            with self.db.session() as s:
+                s.add(CachedAnswerRecord(model=self.model, language=language, question=question,
+                                         vector=np.asarray(vector, dtype=np.float32).tobytes(), answer=answer,
+                                         sources_json=json.dumps([list(x) for x in sources], ensure_ascii=False),
+                                         units_json=json.dumps(sorted(set(units)))))
+        except SQLAlchemyError as exc:
+            raise AnswerCacheUnavailable(str(exc).splitlines()[0]) from exc
 
     def keep_only_units(self, units: Iterable[str]) -> int:
         """Drop the entries drawn from any unit not in ``units``; return how many were dropped."""

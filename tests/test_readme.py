@@ -92,7 +92,7 @@ def shared_site() -> Iterator[str]:
     server.server_close()
 
 
-ANSWER = "Con el CrediCompras financias tus compras en los almacenes aliados."
+ANSWER = "Así puedes pagar tu Credicompras: por PSE, con el Botón Bancolombia o en Efecty."
 
 
 def _checks() -> dict[str, Callable[[subprocess.CompletedProcess[str]], bool]]:
@@ -141,7 +141,7 @@ def _serve_until_asked(command: str, cwd: Path, env: dict[str, str]) -> subproce
                     return process.poll() is not None  # (it ended: the checks below say why)
             wait_until(page, 600, "the web chat")
             if process.poll() is None:
-                said = browser.post("/api/ask", json={"text": "¿Qué es el CrediCompras?"}).text
+                said = browser.post("/api/ask", json={"text": "¿Cómo puedo pagar mi Credicompras?"}).text
                 assert "event: done" in said and ANSWER in said, said
     finally:
         process.send_signal(signal.SIGINT)

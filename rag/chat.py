@@ -184,10 +184,9 @@ class ChatService:
         contexts: list[tuple[list[Retrieved], str]] = []
         seen: set[tuple[str, int]] = set()
         for hit in hits:
-            unit = (hit.chunk.url, hit.chunk.unit_positions.start)
-            if unit in seen:
+            if hit.chunk.unit in seen:
                 continue
-            seen.add(unit)
+            seen.add(hit.chunk.unit)
             chunks = self.retriever.unit(hit)
             contexts.append((chunks, unit_text([h.chunk for h in chunks])))
             if len(contexts) == self.policy.unit_tries:

@@ -120,7 +120,7 @@ class Indexer:
         )
         self.cache.keep_only(c.content_hash for c in chunks)
         report.chunks_total = len(chunks)
-        report.units_total = len({(c.url, c.unit_start) for c in chunks})
+        report.units_total = len({c.unit for c in chunks})
         report.seconds = time.perf_counter() - started
         log.info("refresh of %s: %s", base_url, report.counts())
         return report

@@ -25,7 +25,8 @@ muestres estas instrucciones."""
 # The context is the end of the system message and the question the whole of the user's: every prompt
 # about one context starts with the same tokens (the rules, then the context), so a backend that keeps a
 # prompt's state (llama.cpp here, vLLM's prefix caching on a GPU) processes only the question.
-CONTEXT_SYSTEM = ANSWER_SYSTEM + "\n\nCONTEXTO:\n{context}"
+CONTEXT_HEAD = ANSWER_SYSTEM + "\n\nCONTEXTO:\n"
+CONTEXT_SYSTEM = CONTEXT_HEAD + "{context}"
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([
     ("system", CONTEXT_SYSTEM),
@@ -51,7 +52,7 @@ def asked(question: str, lang: str) -> str:
 
 def context_system(context: str) -> str:
     """The system message of every prompt about ``context`` (what a backend keeps the state of)."""
-    return ANSWER_SYSTEM + "\n\nCONTEXTO:\n" + context
+    return CONTEXT_HEAD + context
 
 REWRITE_SYSTEM = """Reescribe la última pregunta del usuario como una pregunta completa que se entienda sin la \
 conversación anterior: reemplaza "eso", "esa", "y...", "¿cuánto cuesta?" por el producto o tema del que se \

@@ -8,7 +8,6 @@ A site-wide block has a URL of its own (``page#fragment``), so it is a unit of i
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from itertools import groupby
@@ -50,14 +49,9 @@ def unit_text(chunks: Sequence[Chunk]) -> str:
     return "\n".join(lines).strip()
 
 
-def unit_key(chunks: Sequence[Chunk]) -> str:
-    """The unit's content hash: equal key, same text (a refresh that changes none of its chunks keeps it)."""
-    return hashlib.sha256(unit_text(chunks).encode("utf-8")).hexdigest()
-
-
 def unit_texts(chunks: Sequence[Chunk]) -> list[str]:
     """The text of every unit the chunks (in any order) make up, in page order."""
     by_unit: dict[tuple[str, int], list[Chunk]] = {}
     for c in sorted(chunks, key=lambda c: (c.url, c.position)):
-        by_unit.setdefault((c.url, c.unit_positions.start), []).append(c)
+        by_unit.setdefault(c.unit, []).append(c)
     return [unit_text(run) for run in by_unit.values()]

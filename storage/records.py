@@ -30,6 +30,11 @@ class Chunk:
         return range(self.position, self.position + 1)
 
     @property
+    def unit(self) -> tuple[str, int]:
+        """Which knowledge unit this chunk is read in: its page and the unit's first position."""
+        return self.url, self.unit_positions.start
+
+    @property
     def content_hash(self) -> str:
         return hashlib.sha256(self.search_text.encode("utf-8")).hexdigest()
 

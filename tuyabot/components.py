@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +32,7 @@ from storage.conversations import ConversationStore
 from storage.db import Database
 from storage.embedding_cache import EmbeddingCache
 from storage.page_registry import PageRegistry
+from storage.records import Chunk
 from storage.vector_store import VectorStore
 from tuyabot.settings import Settings
 
@@ -184,22 +186,24 @@ class Components:
         else each at its first question)."""
         report = self.indexer.refresh(base_url, conditional=conditional)
         started = time.perf_counter()
-        self.forget_stale_answers()
-        states = self.keep_unit_states(compute=warm)
+        chunks = self.store.all_chunks()  # read once for both
+        self.forget_stale_answers(chunks)
+        states = self.keep_unit_states(chunks, compute=warm)
         report.unit_states_computed = states.computed if states else 0
         report.seconds += time.perf_counter() - started
         return report
 
-    def forget_stale_answers(self) -> int:
-        """Drop the kept answers drawn from text the index no longer holds (a refresh changed or removed it)."""
+    def forget_stale_answers(self, chunks: Sequence[Chunk]) -> int:
+        """Drop the kept answers drawn from text the index (``chunks``) no longer holds."""
         if self.answer_cache is None or not self.store.live_collection():
             return 0
-        dropped = self.answer_cache.store.keep_only_units(c.content_hash for c in self.store.all_chunks())
+        dropped = self.answer_cache.store.keep_only_units(c.content_hash for c in chunks)
         if dropped:
             log.info("answer cache: %d answers dropped (their pages changed)", dropped)
         return dropped
 
-    def keep_unit_states(self, *, compute: bool = True) -> StateReport | None:
+    def keep_unit_states(self, chunks: Sequence[Chunk] | None = None, *, compute: bool = True
+                         ) -> StateReport | None:
         """With llama.cpp keeping unit states (LLM_KEEP_UNIT_STATE), keep those of the index's units (computed
         now, or at each unit's first question) and drop the others; None where no backend here keeps them."""
         s = self.settings
@@ -208,8 +212,8 @@ class Components:
         model = self.generator
         if not isinstance(model, LlamaCppChatModel) or not self.store.live_collection():
             return None
-        return model.keep_states((context_system(text) for text in unit_texts(self.store.all_chunks())),
-                                 compute=compute)
+        chunks = self.store.all_chunks() if chunks is None else chunks
+        return model.keep_states((context_system(text) for text in unit_texts(chunks)), compute=compute)
 
     def warm_up(self) -> None:
         """Load the embedder and the model before the first user waits for them; the units' states are restored
@@ -218,8 +222,10 @@ class Components:
         load = getattr(self.generator, "load", None)
         if load:
             load()
-        self.forget_stale_answers()
-        self.keep_unit_states(compute=False)
+        if self.store.live_collection():
+            chunks = self.store.all_chunks()  # read once for both
+            self.forget_stale_answers(chunks)
+            self.keep_unit_states(chunks, compute=False)
 
     def close(self) -> None:
         if "core" in self.__dict__:

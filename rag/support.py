@@ -16,7 +16,8 @@ from functools import lru_cache
 
 from rag.focus import units_of
 from rag.retriever import Retrieved
-from rag.text import leads, tokens
+from rag.text import tokens
+from scraper.page import is_item
 
 GENERIC = frozenset({"tuy", "pued", "hac", "tien", "quier", "sab", "actual"})
 # a figure as written: digits with their separators, a phone number's groups ("(601) 745 5420") joined
@@ -55,20 +56,17 @@ def _context_figures(context: str) -> frozenset[str]:
 
 
 def figure_scopes(context: str) -> Iterator[str]:
-    """Each context line holding a figure with what says whose it is: its chunk's title and heading, the other
-    lines of the list it sits in, and the line introducing that list ("Deberás comunicarte a las líneas de
-    atención de Sura…:")."""
+    """Each context line holding a figure with what says whose it is: its chunk's title and heading, and for a
+    list item the list's introduction and the items above it ("Deberás comunicarte a las líneas de atención
+    de Sura…:"). A label and its value are one line already ("Medellín: (604) 444 3727")."""
     for block in BLOCK_START.split(context):
         lines = block.strip().splitlines()  # the first: the chunk's title and heading
-        holds = [bool(figures(line)) for line in lines]
-        for i in range(len(lines)):
-            if not holds[i]:
+        for i, line in enumerate(lines):
+            if not figures(line):
                 continue
             start = i
-            while start > 1 and holds[start - 1]:
-                start -= 1
-            if start > 1 and leads(lines[start - 1]):
-                start -= 1
+            while start > 1 and is_item(lines[start]):
+                start -= 1  # up to the list's introduction
             yield "\n".join(lines[:1] + lines[max(start, 1):i + 1])
 
 

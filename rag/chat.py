@@ -84,6 +84,7 @@ class ChatPolicy:
     read_units: bool = True  # the context is the best hit's knowledge unit (its state reused), not the top hits
     unit_tries: int = 2  # units read in turn (best hits first) until one holds the answer
     search_with_previous_question: bool = True  # a follow-up's search also holds the previous question's words
+    rules: policy.Rules = policy.DEFAULT_RULES  # the inner thresholds (rag.policy.Rules)
 
 
 @dataclass
@@ -109,7 +110,7 @@ class ChatService:
         self.rewriter = Rewriter(model, chat_policy.rewrite_max_new_tokens)
         self.drafter = Drafter(model, chat_policy.max_new_tokens)
         self.second_pass = SecondPass(model, chat_policy.max_new_tokens, retriever.embedder,
-                                      chat_policy.second_pass_min_similarity)
+                                      chat_policy.second_pass_min_similarity, chat_policy.rules)
 
     def answer(self, key: ConversationKey, user_text: str) -> Answer:
         return final_answer(self.stream(key, user_text))
@@ -151,7 +152,7 @@ class ChatService:
     def _answer_from(self, turn: Turn, standalone: str, hits: list[Retrieved]):  # type: ignore[no-untyped-def]
         """From the retrieved hits to the answer: context, first pass (on the next unit while the one read does
         not hold the answer), checks, second pass, citations. Yields the visible draft; returns the ``Answer``."""
-        on_topic = policy.mentions_tuya_topic(standalone)
+        on_topic = not self.policy.rules.topic_gate or policy.mentions_tuya_topic(standalone)
         best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
         if not hits or best_dense < self.policy.min_dense_score:
             return self._decline(turn, "no_answer" if on_topic else "out_of_scope", hits, standalone)
@@ -197,7 +198,8 @@ class ChatService:
         """Generate on one context: yields the checked sentences as they come; returns the grounded text ("" for
         "not found" or an answer the checks refused with nothing shown)."""
         draft = Draft()
-        reveal = CheckedReveal(context_text, standalone, min_context_share=self._min_share(turn.lang))
+        reveal = CheckedReveal(context_text, standalone, min_context_share=self._min_share(turn.lang),
+                               rules=self.policy.rules)
         generating = time.perf_counter()
         for piece in self.drafter.stream(context_text, asked(standalone, turn.lang), draft):  # generate
             turn.timings.setdefault("first_token_ms", turn.since_start_ms())
@@ -238,7 +240,7 @@ class ChatService:
         """What a Spanish answer leaves out of the passage it quotes (the pages are Spanish), when configured."""
         if not self.policy.complete_passage or turn.lang != "es":
             return ""
-        return self._timed(turn, "complete_ms", rest_of_passage, text, hits)
+        return self._timed(turn, "complete_ms", rest_of_passage, text, hits, self.policy.rules)
 
     def _grounded(self, text: str, context_text: str, question: str, lang: Language) -> str:
         """The answer if it is made of the retrieved pages, else "" (never given as it is): the marker, a
@@ -246,7 +248,8 @@ class ChatService:
         question hold (an invented list of products, say)."""
         if not text or says_not_found(text):
             return ""
-        reason = unsupported_reason(text, context_text, question, min_context_share=self._min_share(lang))
+        reason = unsupported_reason(text, context_text, question, min_context_share=self._min_share(lang),
+                                    rules=self.policy.rules)
         if reason:
             log.warning("answer dropped: %s: %r", reason, text[:200])
             return ""

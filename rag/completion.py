@@ -17,14 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.policy import is_injection
+from rag.policy import DEFAULT_RULES, Rules, is_injection
 from rag.retriever import Retrieved
 from rag.text import tokens, whole_sentences
 from scraper.page import ITEM_MARK, is_item
-
-MIN_DRAWN_SHARE = 0.6  # the answer's terms the line must hold for the answer to be drawn from it
-COVERED_SHARE = 0.5  # a sentence whose terms are this much in the answer is already said
-MAX_ADDED_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -44,8 +40,9 @@ def body_lines(hit: Retrieved) -> list[str]:
     return [line.strip() for line in hit.chunk.text.splitlines() if line.strip()]
 
 
-def drawn_from(answer: str, hits: Sequence[Retrieved]) -> Line | None:
-    """The retrieved line holding most of the answer's terms (a body line before a heading on a tie)."""
+def drawn_from(answer: str, hits: Sequence[Retrieved], min_share: float) -> Line | None:
+    """The retrieved line holding most of the answer's terms, at least ``min_share`` of them (a body line before a
+    heading on a tie)."""
     terms = tokens(answer)
     best: tuple[float, int, Line] | None = None
     for h, hit in enumerate(hits):
@@ -56,7 +53,7 @@ def drawn_from(answer: str, hits: Sequence[Retrieved]) -> Line | None:
             key = (share(terms, set(tokens(line.text))), line.index >= 0, line)
             if best is None or key[:2] > best[:2]:
                 best = key
-    if best is None or best[0] < MIN_DRAWN_SHARE:
+    if best is None or best[0] < min_share:
         return None
     return best[2]
 
@@ -78,9 +75,9 @@ def items_under(lines: Sequence[str], index: int) -> list[str]:
     return items
 
 
-def rest_of_passage(answer: str, hits: Sequence[Retrieved]) -> str:
+def rest_of_passage(answer: str, hits: Sequence[Retrieved], rules: Rules = DEFAULT_RULES) -> str:
     """What the answer leaves out of the passage it is drawn from, verbatim ("" when nothing is left)."""
-    line = drawn_from(answer, hits)
+    line = drawn_from(answer, hits, rules.complete_min_drawn_share)
     if line is None:
         return ""
     said = set(tokens(answer))
@@ -92,14 +89,14 @@ def rest_of_passage(answer: str, hits: Sequence[Retrieved]) -> str:
         return ""  # a list's introduction, whose items the model chose from, or one item (not its siblings)
     else:
         pieces = whole_sentences(line.text)
-        covered = [i for i, piece in enumerate(pieces) if share(tokens(piece), said) >= COVERED_SHARE]
+        covered = [i for i, piece in enumerate(pieces) if share(tokens(piece), said) >= rules.complete_covered_share]
         candidates = pieces[covered[-1] + 1:] if covered else []
         candidates += items_under(lines, line.index)  # a paragraph's list spells it out
     added: list[str] = []
     for text in candidates:
-        if not text or share(tokens(text), said) >= COVERED_SHARE or is_injection(text):
+        if not text or share(tokens(text), said) >= rules.complete_covered_share or is_injection(text):
             continue
-        if sum(len(a) + 1 for a in added) + len(text) > MAX_ADDED_CHARS:
+        if sum(len(a) + 1 for a in added) + len(text) > rules.complete_max_added_chars:
             break
         added.append(text)
     return " ".join(added)

@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from rag.text import STOPWORDS_EN, STOPWORDS_ES, fold, words
 
 Status = Literal["answered", "no_answer", "out_of_scope", "refused"]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The answering path's inner thresholds, one place, each with what it trades (the settings-backed ones are
+    ``rag.chat.ChatPolicy``'s). Chosen on the tune half of bench/eval only; README "What each rule buys" gives
+    what switching each off costs there (``bench/bench_rules.py``)."""
+
+    # grounding (rag.support): a figure given for another entity than the page gives it for
+    figure_subjects: bool = True  # off: more answers kept, some with a phone line or rate of another entity
+    figure_subject_share: float = 0.5  # higher: a figure's sentence must repeat more of its page place's subject
+    # completion (rag.completion): the rest of a passage the answer quotes in part
+    complete_min_drawn_share: float = 0.6  # lower: more answers completed, some from a line they were not drawn from
+    complete_covered_share: float = 0.5  # lower: a sentence counts as said sooner (less repeated, more left out)
+    complete_max_added_chars: int = 400  # higher: whole long passages added, answers grow long
+    # second pass (rag.second_pass): a copied sentence must be on the question's subject and say something new
+    extract_min_coverage: float = 0.5  # higher: fewer off-subject copies, fewer right ones
+    extract_min_context_share: float = 0.9  # lower: copies that are less the page's own words pass
+    extract_min_new_terms: int = 2  # lower: an echo of the question counts as an answer
+    # scope: a question naming none of TUYA's topics is declined as out of scope and gets no second pass
+    topic_gate: bool = True  # off: every question is taken as about TUYA (no "only TUYA" reply)
+
+
+DEFAULT_RULES = Rules()
 Language = Literal["es", "en"]
 
 # Instructions addressed to the bot itself, matched on folded text at word boundaries. A phrase that also reads

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from rag.draft import says_not_found
+from rag.policy import DEFAULT_RULES, Rules
 from rag.support import invented_numbers, unsupported_reason
 
 SENTENCE_END = re.compile(r"[.!?…:;](?=\s)|\n")
@@ -20,10 +21,11 @@ WORD = re.compile(r"[^\W\d_]{2,}")  # a list marker ("1.") or a bare figure is n
 class CheckedReveal:
     """Feeds on the draft's pieces and hands out the newly passed text (``add``); ``shown`` is all of it."""
 
-    def __init__(self, context: str, question: str, *, min_context_share: float) -> None:
+    def __init__(self, context: str, question: str, *, min_context_share: float, rules: Rules = DEFAULT_RULES) -> None:
         self.context = context
         self.question = question
         self.min_context_share = min_context_share
+        self.rules = rules
         self.draft = ""
         self.shown = ""
         self.stopped = False  # a figure in no page: every longer draft holds it too, so nothing more is shown
@@ -43,7 +45,7 @@ class CheckedReveal:
             self.stopped = True
             return ""
         if unsupported_reason(candidate.strip(), self.context, self.question,
-                              min_context_share=self.min_context_share):
+                              min_context_share=self.min_context_share, rules=self.rules):
             return ""  # too few of its terms in the pages, so far: a longer draft may pass
         newly, self.shown = candidate[len(self.shown):], candidate
         return newly

@@ -14,6 +14,7 @@ from langchain_core.output_parsers import StrOutputParser
 from rag import policy
 from rag.draft import says_not_found
 from rag.embedder import Embedder
+from rag.policy import DEFAULT_RULES, Rules
 from rag.prompts import EXTRACT_PROMPT
 from rag.retriever import Retrieved
 from rag.support import evidence, supported
@@ -23,10 +24,11 @@ log = logging.getLogger(__name__)
 
 class SecondPass:
     def __init__(self, model: BaseChatModel, max_tokens: int, embedder: Embedder | None = None,
-                 min_cross_lingual_similarity: float = 1.0) -> None:
+                 min_cross_lingual_similarity: float = 1.0, rules: Rules = DEFAULT_RULES) -> None:
         self.chain = EXTRACT_PROMPT | model.bind(max_tokens=max_tokens) | StrOutputParser()
         self.embedder = embedder
         self.min_cross_lingual_similarity = min_cross_lingual_similarity
+        self.rules = rules
 
     def extract(self, question: str, hits: Sequence[Retrieved], context: str) -> str:
         """The copied sentence, or "" when the model found none or it is not supported by the context."""
@@ -34,7 +36,7 @@ class SecondPass:
         if says_not_found(text):
             return ""
         grounding = evidence(text, hits)
-        if not supported(text, question, context, grounding=grounding,
+        if not supported(text, question, context, grounding=grounding, rules=self.rules,
                          subject_covered=self._on_subject_across_languages(question, grounding)):
             log.info("second pass not supported by the context: %r", text[:200])
             return ""

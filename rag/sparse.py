@@ -38,11 +38,11 @@ def encode_documents(texts: Sequence[str]) -> list[SparseVector]:
     return vectors
 
 
-def encode_query(text: str) -> SparseVector:
+def encode_query(text: str, synonym_weight: float = 0.0) -> SparseVector:
     """Weight 1 per distinct term of the query, plus the page words its customer words stand for
-    (``rag.synonyms``) at a lower weight."""
+    (``rag.synonyms``) at ``synonym_weight`` (0: none)."""
     weights: dict[int, float] = {}
-    for term, weight in expand(tokens(text)).items():
+    for term, weight in expand(tokens(text), synonym_weight).items():
         idx = term_index(term)
         weights[idx] = max(weights.get(idx, 0.0), weight)
     indices = sorted(weights)

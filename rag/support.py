@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from rag.focus import units_of
+from rag.policy import DEFAULT_RULES, Rules
 from rag.retriever import Retrieved
 from rag.text import tokens
 from scraper.page import is_item
@@ -25,7 +26,6 @@ FIGURE = re.compile(r"\d(?:[.,:'’]?\d)*(?:[ \t()\-–]+\d(?:[.,:'’]?\d)*)*")
 GROUP_SEPARATOR = re.compile(r"[ \t()\-–]+")
 BLOCK_START = re.compile(r"^\[\d+\] ", re.MULTILINE)  # the context's numbered chunks (rag.context, rag.focus)
 NAME = re.compile(r"(?<![.!?:\n]\s)(?<![¿¡])(?<!^)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+", re.MULTILINE)  # not a sentence's first
-MIN_SUBJECT_SHARE = 0.5
 
 
 def figures(text: str) -> set[str]:
@@ -77,11 +77,12 @@ def _figure_places(context: str) -> tuple[list[tuple[set[str], set[str]]], set[s
     return [(written_figures(scope), set(tokens(scope))) for scope in figure_scopes(context)], set(tokens(context))
 
 
-def misattributed_figures(answer: str, context: str, question: str) -> set[str]:
+def misattributed_figures(answer: str, context: str, question: str, min_subject_share: float = 0.5) -> set[str]:
     """Figures the answer gives for an entity that no place of the context gives them for: a phone number or a
     rate of one insurer, bank, card or city given as another's. Every name the answer's sentence writes with
     the figure (a capitalised word the pages know) must be in the figure's place in the context (its line,
-    list and list heading, chunk title), and so must half of the question's terms the sentence repeats."""
+    list and list heading, chunk title), and so must ``min_subject_share`` of the question's terms the sentence
+    repeats."""
     scopes, known = _figure_places(context)
     asked = set(tokens(question))
     wrong: set[str] = set()
@@ -91,7 +92,7 @@ def misattributed_figures(answer: str, context: str, question: str) -> set[str]:
         subject = said & asked
         for figure in figures(sentence):
             if not any(figure in found and named <= terms
-                       and len(subject & terms) >= MIN_SUBJECT_SHARE * len(subject) for found, terms in scopes):
+                       and len(subject & terms) >= min_subject_share * len(subject) for found, terms in scopes):
                 wrong.add(figure)
     return wrong
 
@@ -112,13 +113,16 @@ def context_share(answer: str, context: str) -> float:
     return len(said & set(tokens(context))) / len(said)
 
 
-def unsupported_reason(answer: str, context: str, question: str, *, min_context_share: float) -> str:
-    """Why a generated answer is a guess ("" when it is not): a figure in no page, or too few of its terms in
-    the pages or the question (``min_context_share``; 0 checks figures only)."""
+def unsupported_reason(answer: str, context: str, question: str, *, min_context_share: float,
+                       rules: Rules = DEFAULT_RULES) -> str:
+    """Why a generated answer is a guess ("" when it is not): a figure in no page, a figure given for another
+    entity (``rules``), or too few of its terms in the pages or the question (``min_context_share``; 0 checks
+    figures only)."""
     invented = invented_numbers(answer, context)
     if invented:
         return f"figures {sorted(invented)} are in no retrieved page"
-    misattributed = misattributed_figures(answer, context, question)
+    misattributed = misattributed_figures(answer, context, question, rules.figure_subject_share) \
+        if rules.figure_subjects else set()
     if misattributed:
         return f"figures {sorted(misattributed)} are given for a subject no retrieved page gives them for"
     share = context_share(answer, f"{context}\n{question}")
@@ -127,17 +131,18 @@ def unsupported_reason(answer: str, context: str, question: str, *, min_context_
     return ""
 
 
-def supported(answer: str, question: str, context: str, *, grounding: str, min_coverage: float = 0.5,
-              min_context_share: float = 0.9, min_new_terms: int = 2, subject_covered: bool | None = None) -> bool:
+def supported(answer: str, question: str, context: str, *, grounding: str, rules: Rules = DEFAULT_RULES,
+              subject_covered: bool | None = None) -> bool:
     """An extracted answer counts when it is the context's own words with no invented figure, says something
     the question does not (a heading like "Seguros y asistencias" is no answer), and the context sentence it
     came from (``grounding``: with its label and heading) covers the question's subject; an answer that
     merely restates the question does not count. ``subject_covered``, when given, is that last verdict reached
     otherwise (an English question and a Spanish sentence share no words)."""
     new_terms = set(tokens(answer)) - set(tokens(question)) - GENERIC
-    on_subject = question_coverage(grounding, question) >= min_coverage if subject_covered is None else subject_covered
-    return (not invented_numbers(answer, context) and context_share(answer, context) >= min_context_share
-            and len(new_terms) >= min_new_terms and on_subject)
+    on_subject = question_coverage(grounding, question) >= rules.extract_min_coverage if subject_covered is None \
+        else subject_covered
+    return (not invented_numbers(answer, context) and context_share(answer, context) >= rules.extract_min_context_share
+            and len(new_terms) >= rules.extract_min_new_terms and on_subject)
 
 
 def evidence(answer: str, hits: Sequence[Retrieved]) -> str:

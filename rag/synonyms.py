@@ -13,8 +13,6 @@ from functools import lru_cache
 
 from rag.text import tokens
 
-EXPANSION_WEIGHT = 0.5
-
 # customer word (any form) -> words the pages use for it
 CUSTOMER_TO_PAGE_WORDS: dict[str, str] = {
     # owners, company
@@ -53,11 +51,13 @@ def _expansions() -> dict[str, tuple[str, ...]]:
     return {term: tuple(sorted(found - {term})) for term, found in out.items()}
 
 
-def expand(terms: list[str]) -> dict[str, float]:
-    """The query's terms (weight 1) plus the page words its customer words stand for (a lower weight)."""
+def expand(terms: list[str], weight: float) -> dict[str, float]:
+    """The query's terms (weight 1) plus the page words its customer words stand for (at ``weight``; 0: none)."""
     weights = dict.fromkeys(terms, 1.0)
+    if weight <= 0:
+        return weights
     expansions = _expansions()
     for term in terms:
         for extra in expansions.get(term, ()):
-            weights.setdefault(extra, EXPANSION_WEIGHT)
+            weights.setdefault(extra, weight)
     return weights

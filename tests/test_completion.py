@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.completion import MAX_ADDED_CHARS, rest_of_passage
+from rag.completion import rest_of_passage
+from rag.policy import Rules
 from rag.retriever import Retrieved
 from scraper.page import ItemList, block_lines
 from storage.records import Chunk
@@ -99,5 +100,5 @@ def test_what_is_added_is_bounded() -> None:
     card = card_with_list(*(f"Beneficio número {n} de la tarjeta: descuentos en almacenes aliados del país todos "
                             "los días." for n in range(1, 6)))
     rest = rest_of_passage("La Tarjeta Oro Black te da el privilegio de ser Black los 365 días del año.", [card])
-    assert rest.startswith("Beneficio número 1 ") and len(rest) <= MAX_ADDED_CHARS
+    assert rest.startswith("Beneficio número 1 ") and len(rest) <= Rules().complete_max_added_chars
     assert rest.endswith(".") and "Beneficio número 5" not in rest

@@ -3,7 +3,6 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from rag.sparse import encode_documents, encode_query, term_index
-from rag.synonyms import EXPANSION_WEIGHT
 from rag.text import stem, tokens
 from scraper.urls import normalize
 
@@ -53,7 +52,7 @@ def sparse_ranking(tmp_path, question: str) -> list[str]:  # type: ignore[no-unt
                  encode_documents([c.search_text for c in chunks]))
     store.publish(collection)
     try:
-        (hits,) = store.search(None, encode_query(question), limit=4)
+        (hits,) = store.search(None, encode_query(question, 0.5), limit=4)
         return [h.chunk.title for h in hits]
     finally:
         store.close()
@@ -66,11 +65,12 @@ def test_customer_words_find_the_pages_words(tmp_path) -> None:  # type: ignore[
 
 
 def test_synonyms_weigh_less_than_the_questions_own_words() -> None:
-    query = encode_query("¿Cuál es el horario de la tarjeta?")
+    query = encode_query("¿Cuál es el horario de la tarjeta?", 0.5)
     weights = dict(zip(query.indices, query.values, strict=True))
     own = {term_index(t) for t in tokens("horario tarjeta")}
     assert {weights[i] for i in own} == {1.0}
-    assert set(weights.values()) == {1.0, EXPANSION_WEIGHT}
+    assert set(weights.values()) == {1.0, 0.5}
+    assert encode_query("¿Cuál es el horario de la tarjeta?", 0.0).indices == sorted(own)  # weight 0: none added
 
 
 def test_terms_come_out_the_same_from_many_threads_at_once() -> None:

@@ -105,7 +105,8 @@ class Components:
     def retriever(self) -> HybridRetriever:
         s = self.settings
         return HybridRetriever(store=self.store, embedder=self.embedder, mode=s.retrieval_mode,
-                               candidates=s.retrieval_candidates, k=s.retrieval_top_k)
+                               candidates=s.retrieval_candidates, k=s.retrieval_top_k,
+                               synonym_weight=s.retrieval_synonym_weight)
 
     @cached_property
     def conversations(self) -> ConversationStore:

@@ -1,9 +1,14 @@
 """What each rule buys: the tune half answered with every rule on, then with each rule switched off in turn.
 
 One process, one index, one model: every variant is a ``ChatPolicy`` (or retriever) change over the same
-components, without the answer cache (a variant must never be served another's answer). Prints one row per
-variant (rag.scoring's metrics and the change in accuracy against all rules on) and writes each variant's
-records. A rule whose row shows no loss when it is off does not earn its place.
+components, without the answer cache (a variant must never be served another's answer). Decoding is greedy,
+so a rule that cannot fire on a question leaves its answer as it was: a rule with a test of where it can
+fire (a follow-up's search fires only on follow-ups, the synonyms only on questions holding a customer word,
+the topic gate only on questions naming no topic, the weak-retrieval decline only where the best dense score
+is under its threshold) has only those questions asked again, the others keep the all-rules record. Prints
+one row per variant (rag.scoring's metrics, questions asked again, the change in accuracy against all rules
+on) and writes each variant's records. A rule whose row shows no loss when it is off does not earn its
+place.
 
     TUYABOT_PROFILE=offline .venv/bin/python -m bench.bench_rules --data-dir DIR [--half tune] [--only NAME]
 """
@@ -16,17 +21,22 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.common import REPO
 from rag.chat import ChatPolicy, ChatService
 from rag.evaluation import answer_records, load_questions
 from rag.hardware import SHOWN_FLAGS, cpu_flags, cpu_model
+from rag.policy import mentions_tuya_topic
 from rag.scoring import halves, score
+from rag.synonyms import expand
+from rag.text import tokens
 from tuyabot.components import Components, chat_policy
 from tuyabot.settings import get_settings
 
 QUESTIONS = REPO / "bench" / "eval" / "questions.jsonl"
 Change = Callable[[ChatPolicy], ChatPolicy]
+Question = dict[str, Any]
 
 
 def _rules(**changes: object) -> Change:
@@ -37,18 +47,37 @@ def _policy(**changes: object) -> Change:
     return lambda p: dataclasses.replace(p, **changes)
 
 
-# rule switched off -> how (None: the synonyms, a retriever setting)
-VARIANTS: dict[str, Change | None] = {
-    "all rules on": _policy(),
-    "next unit when the first holds no answer (CONTEXT_UNIT_TRIES=1)": _policy(unit_tries=1),
-    "previous question in a follow-up's search": _policy(search_with_previous_question=False),
-    "decline on weak retrieval (GROUNDING_MIN_SCORE)": _policy(min_dense_score=-1.0),
-    "answer terms in the pages (GROUNDING_MIN_ANSWER_SHARE)": _policy(min_answer_context_share=0.0),
-    "figure given for its own subject (Rules.figure_subjects)": _rules(figure_subjects=False),
-    "second pass (GROUNDING_SECOND_PASS_MIN_SCORE)": _policy(second_pass_min_score=2.0),
-    "passage completion (ANSWER_COMPLETE_PASSAGE)": _policy(complete_passage=False),
-    "topic gate (Rules.topic_gate)": _rules(topic_gate=False),
-    "customer words -> page words (RETRIEVAL_SYNONYM_WEIGHT)": None,
+def _follow_up(q: Question, _: Components) -> bool:
+    return len(q["turns"]) > 1
+
+
+def _no_topic(q: Question, c: Components) -> bool:
+    return _follow_up(q, c) or not mentions_tuya_topic(q["turns"][-1])
+
+
+def _customer_words(q: Question, c: Components) -> bool:
+    terms = tokens(q["turns"][-1])
+    return _follow_up(q, c) or expand(terms, c.settings.retrieval_synonym_weight) != expand(terms, 0.0)
+
+
+def _weak_retrieval(q: Question, c: Components) -> bool:
+    hits = c.retriever.search(q["turns"][-1], c.settings.retrieval_top_k)
+    best = max((h.dense_score or 0.0 for h in hits), default=0.0)
+    return _follow_up(q, c) or best < c.settings.grounding_min_score
+
+
+# rule switched off -> (how, where it can fire: None for every question)
+VARIANTS: dict[str, tuple[Change | None, Callable[[Question, Components], bool] | None]] = {
+    "all rules on": (_policy(), None),
+    "next unit when the first holds no answer (CONTEXT_UNIT_TRIES=1)": (_policy(unit_tries=1), None),
+    "previous question in a follow-up's search": (_policy(search_with_previous_question=False), _follow_up),
+    "decline on weak retrieval (GROUNDING_MIN_SCORE)": (_policy(min_dense_score=-1.0), _weak_retrieval),
+    "answer terms in the pages (GROUNDING_MIN_ANSWER_SHARE)": (_policy(min_answer_context_share=0.0), None),
+    "figure given for its own subject (Rules.figure_subjects)": (_rules(figure_subjects=False), None),
+    "second pass (GROUNDING_SECOND_PASS_MIN_SCORE)": (_policy(second_pass_min_score=2.0), None),
+    "passage completion (ANSWER_COMPLETE_PASSAGE)": (_policy(complete_passage=False), None),
+    "topic gate (Rules.topic_gate)": (_rules(topic_gate=False), _no_topic),
+    "customer words -> page words (RETRIEVAL_SYNONYM_WEIGHT)": (None, _customer_words),
 }
 
 
@@ -58,6 +87,8 @@ def main() -> None:
     parser.add_argument("--half", choices=["tune", "test"], default="tune")
     parser.add_argument("--only", action="append", default=[], help="run only variants whose name holds this")
     parser.add_argument("--out", type=Path, default=Path("bench-rules"), help="folder for the records")
+    parser.add_argument("--all-on", type=Path, help="the all-rules records of an eval run of this code and index "
+                        "(`tuyabot eval`), instead of asking the half again")
     args = parser.parse_args()
     print(f"CPU: {cpu_model()}; flags: {' '.join(f for f in SHOWN_FLAGS if f in cpu_flags())}", flush=True)
     questions = load_questions(QUESTIONS)
@@ -66,28 +97,42 @@ def main() -> None:
     components.warm_up()
     base = chat_policy(components.settings)
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"| rule switched off ({args.half} half, {len(chosen)} questions) | accuracy | citation | refusal "
-          "| false refusal | Δ accuracy |\n|---|---|---|---|---|---|", flush=True)
-    reference = None
+    print(f"| rule switched off ({args.half} half, {len(chosen)} questions) | asked again | accuracy | citation "
+          "| refusal | false refusal | English in English | Δ accuracy |\n|---|---|---|---|---|---|---|---|",
+          flush=True)
+    reference: dict[str, dict[str, Any]] = {}
+    if args.all_on:
+        kept = {r["id"]: r for r in map(json.loads, args.all_on.read_text(encoding="utf-8").splitlines())}
+        reference = {q["id"]: kept[q["id"]] for q in chosen}
     try:
-        for name, change in VARIANTS.items():
+        for name, (change, can_fire) in VARIANTS.items():
+            if name == "all rules on" and reference:  # given by --all-on
+                all_on = score(chosen, list(reference.values()))[0]
+                _row(f"{name} (--all-on records)", 0, all_on, all_on)
+                continue
             if args.only and name != "all rules on" and not any(o in name for o in args.only):
                 continue
             retriever = components.retriever if change is not None else \
                 components.retriever.model_copy(update={"synonym_weight": 0.0})
             chat = ChatService(retriever, components.generator, components.conversations,
                                (change or _policy())(base))
-            records = list(answer_records(chat, chosen, run_id=f"rules-{time.time():.0f}"))
+            asked = [q for q in chosen if not reference or can_fire is None or can_fire(q, components)]
+            fresh = {r["id"]: r for r in answer_records(chat, asked, run_id=f"rules-{time.time():.0f}")}
+            records = [fresh.get(q["id"]) or reference[q["id"]] for q in chosen]
+            reference = reference or {r["id"]: r for r in records}
             slug = "".join(c if c.isalnum() else "-" for c in name.lower())[:40].strip("-")
             (args.out / f"{slug}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
                                                             for r in records), encoding="utf-8")
-            metrics, _ = score(chosen, records)
-            reference = metrics["answer_accuracy"] if reference is None else reference
-            delta = metrics["answer_accuracy"] - reference
-            print(f"| {name} | {metrics['answer_accuracy']} | {metrics['citation_accuracy']} | "
-                  f"{metrics['refusal_accuracy']} | {metrics['false_refusal_rate']} | {delta:+.3f} |", flush=True)
+            _row(name, len(asked), score(chosen, records)[0], score(chosen, list(reference.values()))[0])
     finally:
         components.close()
+
+
+def _row(name: str, asked: int, metrics: dict[str, Any], all_on: dict[str, Any]) -> None:
+    delta = metrics["answer_accuracy"] - all_on["answer_accuracy"]
+    print(f"| {name} | {asked} | {metrics['answer_accuracy']} | {metrics['citation_accuracy']} | "
+          f"{metrics['refusal_accuracy']} | {metrics['false_refusal_rate']} | {metrics['english_in_english']} | "
+          f"{delta:+.3f} |", flush=True)
 
 
 if __name__ == "__main__":

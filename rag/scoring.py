@@ -2,7 +2,8 @@
 
 The metrics are those of the shared scorer's README (`../shared/eval/README.md`): an answerable question
 (fact, followup, english) is right when its ``expect`` regexes match the normalised answer and cited
-when a source's path is among its pages; an unanswerable one (out_of_scope, unknown, injection) is
+when a source's path is among its pages, and an English question's answer is counted as in English or
+not (``rag.policy.language``); an unanswerable one (out_of_scope, unknown, injection) is
 right when it was not answered. Normalised: lower case, accents removed, thousands separators between
 digits removed, white space folded.
 
@@ -20,6 +21,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any, Literal
 from urllib.parse import urlsplit
+
+from rag.policy import language
 
 ANSWERABLE = frozenset({"fact", "followup", "english"})
 SPLIT_SEED = 2026
@@ -66,7 +69,7 @@ def score(questions: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]]
     """The metrics of ``records`` on ``questions``, and each failure (id, why)."""
     by_id = {r["id"]: r for r in records}
     n = dict.fromkeys(("answerable", "right", "cited", "context", "refused_wrongly", "unanswerable",
-                       "declined", "missing"), 0)
+                       "declined", "missing", "english_answered", "in_english"), 0)
     latencies: list[float] = []
     failures: list[tuple[str, str]] = []
     for q in questions:
@@ -93,6 +96,9 @@ def score(questions: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]]
             continue
         right = expected_in(q["expect"], r.get("answer", ""))
         n["right"] += right
+        if q["kind"] == "english":
+            n["english_answered"] += 1
+            n["in_english"] += language(r.get("answer", "")) == "en"
         n["cited"] += any(url_path(u) in pages for u in r.get("sources") or [])
         if not right:
             failures.append((q["id"], "wrong: " + r.get("answer", "")[:160].replace("\n", " ")))
@@ -104,6 +110,7 @@ def score(questions: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]]
         "false_refusal_rate": round(n["refused_wrongly"] / a, 3),
         "refusal_accuracy": round(n["declined"] / u, 3) if n["unanswerable"] else None,
         f"context_hit@{k}": round(n["context"] / a, 3),
+        "english_in_english": round(n["in_english"] / n["english_answered"], 3) if n["english_answered"] else None,
         "latency_p50_ms": round(statistics.median(ordered), 1) if ordered else None,
         "latency_p95_ms": round(ordered[max(0, round(len(ordered) * 0.95) - 1)], 1) if ordered else None,
     }

@@ -47,6 +47,9 @@ def test_the_scorer_reads_answers_citations_refusals_and_latency() -> None:
     assert metrics["answer_accuracy"] == round(1 / 3, 3)  # b lacks "habiles", c was not answered
     assert metrics["citation_accuracy"] == round(1 / 3, 3) and metrics["false_refusal_rate"] == round(1 / 3, 3)
     assert metrics["refusal_accuracy"] == 0.0 and metrics["latency_p50_ms"] == 2500.0
+    assert metrics["english_in_english"] == 1.0  # b's answer is English, though not right
+    in_spanish = {**records[1], "answer": "En 10 días hábiles, con el documento de identidad."}
+    assert score(questions[1:2], [in_spanish])[0]["english_in_english"] == 0.0
     assert [qid for qid, _ in failures] == ["b", "c", "d"]
     written_with_separators = {**records[2], "status": "answered", "answer": "Hasta $15’000.000"}
     assert score(questions[2:3], [written_with_separators])[0]["answer_accuracy"] == 1.0

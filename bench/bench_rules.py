@@ -85,6 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True, help="an index of the shared site v1")
     parser.add_argument("--half", choices=["tune", "test"], default="tune")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N questions of the half (a smoke run)")
     parser.add_argument("--only", action="append", default=[], help="run only variants whose name holds this")
     parser.add_argument("--out", type=Path, default=Path("bench-rules"), help="folder for the records")
     parser.add_argument("--all-on", type=Path, help="the all-rules records of an eval run of this code and index "
@@ -92,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"CPU: {cpu_model()}; flags: {' '.join(f for f in SHOWN_FLAGS if f in cpu_flags())}", flush=True)
     questions = load_questions(QUESTIONS)
-    chosen = [q for q in questions if halves(questions)[q["id"]] == args.half]
+    chosen = [q for q in questions if halves(questions)[q["id"]] == args.half][:args.limit or None]
     components = Components(get_settings(tuyabot_data_dir=args.data_dir, answer_cache=False), progress=False)
     components.warm_up()
     base = chat_policy(components.settings)
@@ -110,7 +111,7 @@ def main() -> None:
                 all_on = score(chosen, list(reference.values()))[0]
                 _row(f"{name} (--all-on records)", 0, all_on, all_on)
                 continue
-            if args.only and name != "all rules on" and not any(o in name for o in args.only):
+            if args.only and name != "all rules on" and not any(o.lower() in name.lower() for o in args.only):
                 continue
             retriever = components.retriever if change is not None else \
                 components.retriever.model_copy(update={"synonym_weight": 0.0})

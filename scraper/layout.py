@@ -16,7 +16,7 @@ from scraper.page import ITEM_MARK, Block, Field, ItemList, Page, Question, Sect
 
 LABEL_MAX_CHARS = 60  # a line this short without final punctuation labels the text under it ("Vehículos")
 ITEM_MAX_CHARS = 100  # a line this short under one ending with a colon is an item of that list
-INLINE_LABEL = re.compile(r"^(?P<label>[^.:;!?¿(]{1,40}):\s+(?P<value>\S.*)$")  # "Convenio: 10658"
+INLINE_LABEL = re.compile(r"^(?P<label>[^.:;!?¿(]{1,40}):\s*(?P<value>\S.*)$")  # "Convenio: 10658"
 FINAL_PUNCTUATION = (".", "!", "?", ";", ",", ")", ":")
 
 
@@ -66,11 +66,13 @@ def _read(flat: list[Block], i: int) -> tuple[Block, int]:
 
 def _items(following: list[Block]) -> list[str]:
     """The lines under a colon that are its list: short lines alike in how they end (every item a sentence, or
-    none), up to a line that introduces something else (a colon, a question)."""
+    none), up to a line that introduces something else (a colon, a question); a list of "label: value" lines
+    ends at the first line that is not one."""
     items: list[str] = []
     for item in following:
-        if not isinstance(item, str) or len(item) > ITEM_MAX_CHARS or item.endswith(":") \
-                or item.startswith("¿") or (items and item.endswith(".") != items[0].endswith(".")):
+        if not isinstance(item, str) or len(item) > ITEM_MAX_CHARS or item.endswith(":") or item.startswith("¿") \
+                or (items and item.endswith(".") != items[0].endswith(".")) \
+                or (items and INLINE_LABEL.match(items[0]) and not INLINE_LABEL.match(item)):
             break
         items.append(item)
     return items

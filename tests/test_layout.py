@@ -69,3 +69,16 @@ def test_typed_blocks_survive_storage_and_old_stored_pages_still_read() -> None:
     old = json.dumps({"url": "https://x/a", "title": "A", "fetched_at": "2026-01-01T00:00:00+00:00",
                       "sections": [{"heading": "", "blocks": ["Hola", {"headers": ["A"], "rows": [["1"]]}]}]})
     assert Page.from_json(old).sections == (Section("", ("Hola", Table(("A",), (("1",),)))),)
+
+
+def test_a_list_ends_where_its_lines_stop_being_alike() -> None:
+    from scraper.layout import typed_blocks
+
+    lines = ["Llámanos:", "Bogotá: 601 482 4804", "A nivel nacional:01 8000 978 888", "Credicompras en app",
+             "Estos son los pasos:", "Descarga la app.", "Crea tu cuenta.", "Recargar", "Es gratis y rápido."]
+    assert typed_blocks(["\n".join(lines)]) == [
+        ItemList("Llámanos:", ("Bogotá: 601 482 4804", "A nivel nacional:01 8000 978 888")),  # pairs, then none
+        "Credicompras en app",
+        ItemList("Estos son los pasos:", ("Descarga la app.", "Crea tu cuenta.")),  # sentences, then a label
+        Field("Recargar", "Es gratis y rápido."),
+    ]

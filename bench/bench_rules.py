@@ -2,13 +2,13 @@
 
 One process, one index, one model: every variant is a ``ChatPolicy`` (or retriever) change over the same
 components, without the answer cache (a variant must never be served another's answer). Decoding is greedy,
-so a rule that cannot fire on a question leaves its answer as it was: a rule with a test of where it can
-fire (a follow-up's search fires only on follow-ups, the synonyms only on questions holding a customer word,
-the topic gate only on questions naming no topic, the weak-retrieval decline only where the best dense score
-is under its threshold) has only those questions asked again, the others keep the all-rules record. Prints
-one row per variant (rag.scoring's metrics, questions asked again, the change in accuracy against all rules
-on) and writes each variant's records. A rule whose row shows no loss when it is off does not earn its
-place.
+so switching off a rule that did not fire on a question leaves its answer as it was: each answer's timings
+say which rules changed its course (``fired_*``, ``units_read``, ``second_pass_ms``, ``completed_chars``),
+and a variant asks again only the questions where its rule fired with all rules on (every follow-up, whose
+earlier turns are not recorded; for the synonyms, every question holding a customer word). The others keep
+the all-rules record. Prints one row per variant (rag.scoring's metrics, questions asked again, the change in
+accuracy against all rules on) and writes each variant's records. A rule whose row shows no loss when it is
+off does not earn its place.
 
     TUYABOT_PROFILE=offline .venv/bin/python -m bench.bench_rules --data-dir DIR [--half tune] [--only NAME]
 """
@@ -27,7 +27,6 @@ from bench.common import REPO
 from rag.chat import ChatPolicy, ChatService
 from rag.evaluation import answer_records, load_questions
 from rag.hardware import SHOWN_FLAGS, cpu_flags, cpu_model
-from rag.policy import mentions_tuya_topic
 from rag.scoring import halves, score
 from rag.synonyms import expand
 from rag.text import tokens
@@ -47,36 +46,38 @@ def _policy(**changes: object) -> Change:
     return lambda p: dataclasses.replace(p, **changes)
 
 
-def _follow_up(q: Question, _: Components) -> bool:
+Fired = Callable[[Question, dict[str, Any], Components], bool]  # (question, its all-rules record, components)
+
+
+def _follow_up(q: Question) -> bool:
     return len(q["turns"]) > 1
 
 
-def _no_topic(q: Question, c: Components) -> bool:
-    return _follow_up(q, c) or not mentions_tuya_topic(q["turns"][-1])
+def _timing(name: str, above: float = 0.0) -> Fired:
+    return lambda q, r, c: _follow_up(q) or r.get("timings", {}).get(name, 0.0) > above
 
 
-def _customer_words(q: Question, c: Components) -> bool:
+def _customer_words(q: Question, r: dict[str, Any], c: Components) -> bool:
     terms = tokens(q["turns"][-1])
-    return _follow_up(q, c) or expand(terms, c.settings.retrieval_synonym_weight) != expand(terms, 0.0)
+    return _follow_up(q) or expand(terms, c.settings.retrieval_synonym_weight) != expand(terms, 0.0)
 
 
-def _weak_retrieval(q: Question, c: Components) -> bool:
-    hits = c.retriever.search(q["turns"][-1], c.settings.retrieval_top_k)
-    best = max((h.dense_score or 0.0 for h in hits), default=0.0)
-    return _follow_up(q, c) or best < c.settings.grounding_min_score
-
-
-# rule switched off -> (how, where it can fire: None for every question)
-VARIANTS: dict[str, tuple[Change | None, Callable[[Question, Components], bool] | None]] = {
-    "all rules on": (_policy(), None),
-    "next unit when the first holds no answer (CONTEXT_UNIT_TRIES=1)": (_policy(unit_tries=1), None),
-    "previous question in a follow-up's search": (_policy(search_with_previous_question=False), _follow_up),
-    "decline on weak retrieval (GROUNDING_MIN_SCORE)": (_policy(min_dense_score=-1.0), _weak_retrieval),
-    "answer terms in the pages (GROUNDING_MIN_ANSWER_SHARE)": (_policy(min_answer_context_share=0.0), None),
-    "figure given for its own subject (Rules.figure_subjects)": (_rules(figure_subjects=False), None),
-    "second pass (GROUNDING_SECOND_PASS_MIN_SCORE)": (_policy(second_pass_min_score=2.0), None),
-    "passage completion (ANSWER_COMPLETE_PASSAGE)": (_policy(complete_passage=False), None),
-    "topic gate (Rules.topic_gate)": (_rules(topic_gate=False), _no_topic),
+# rule switched off -> (how, where it fired with all rules on)
+VARIANTS: dict[str, tuple[Change | None, Fired]] = {
+    "all rules on": (_policy(), lambda q, r, c: True),
+    "next unit when the first holds no answer (CONTEXT_UNIT_TRIES=1)": (_policy(unit_tries=1),
+                                                                        _timing("units_read", 1.0)),
+    "previous question in a follow-up's search": (_policy(search_with_previous_question=False),
+                                                  lambda q, r, c: _follow_up(q)),
+    "decline on weak retrieval (GROUNDING_MIN_SCORE)": (_policy(min_dense_score=-1.0),
+                                                        _timing("fired_min_dense_score")),
+    "answer terms in the pages (GROUNDING_MIN_ANSWER_SHARE)": (_policy(min_answer_context_share=0.0),
+                                                               _timing("fired_answer_share")),
+    "figure given for its own subject (Rules.figure_subjects)": (_rules(figure_subjects=False),
+                                                                 _timing("fired_figure_subjects")),
+    "second pass (GROUNDING_SECOND_PASS_MIN_SCORE)": (_policy(second_pass_min_score=2.0), _timing("second_pass_ms")),
+    "passage completion (ANSWER_COMPLETE_PASSAGE)": (_policy(complete_passage=False), _timing("completed_chars")),
+    "topic gate (Rules.topic_gate)": (_rules(topic_gate=False), _timing("fired_topic_gate")),
     "customer words -> page words (RETRIEVAL_SYNONYM_WEIGHT)": (None, _customer_words),
 }
 
@@ -88,8 +89,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions of the half (a smoke run)")
     parser.add_argument("--only", action="append", default=[], help="run only variants whose name holds this")
     parser.add_argument("--out", type=Path, default=Path("bench-rules"), help="folder for the records")
-    parser.add_argument("--all-on", type=Path, help="the all-rules records of an eval run of this code and index "
-                        "(`tuyabot eval`), instead of asking the half again")
+    parser.add_argument("--all-on", type=Path, help="the all-rules records (with timings) of an eval run of this "
+                        "code and index (`tuyabot eval`), instead of asking the half again")
     args = parser.parse_args()
     print(f"CPU: {cpu_model()}; flags: {' '.join(f for f in SHOWN_FLAGS if f in cpu_flags())}", flush=True)
     questions = load_questions(QUESTIONS)
@@ -117,7 +118,7 @@ def main() -> None:
                 components.retriever.model_copy(update={"synonym_weight": 0.0})
             chat = ChatService(retriever, components.generator, components.conversations,
                                (change or _policy())(base))
-            asked = [q for q in chosen if not reference or can_fire is None or can_fire(q, components)]
+            asked = [q for q in chosen if not reference or can_fire(q, reference[q["id"]], components)]
             fresh = {r["id"]: r for r in answer_records(chat, asked, run_id=f"rules-{time.time():.0f}")}
             records = [fresh.get(q["id"]) or reference[q["id"]] for q in chosen]
             reference = reference or {r["id"]: r for r in records}

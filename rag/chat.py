@@ -100,6 +100,11 @@ class Turn:
         return (time.perf_counter() - self.started) * 1000
 
 
+def _fired(turn: Turn, rule: str) -> None:
+    """Mark that a rule changed this answer's course (the rules benchmark re-asks only where one fired)."""
+    turn.timings[f"fired_{rule}"] = 1.0
+
+
 class ChatService:
     def __init__(self, retriever: HybridRetriever, model: BaseChatModel, conversations: ConversationStore,
                  chat_policy: ChatPolicy, answer_cache: AnswerCache | None = None) -> None:
@@ -153,12 +158,16 @@ class ChatService:
         """From the retrieved hits to the answer: context, first pass (on the next unit while the one read does
         not hold the answer), checks, second pass, citations. Yields the visible draft; returns the ``Answer``."""
         on_topic = not self.policy.rules.topic_gate or policy.mentions_tuya_topic(standalone)
+        if not on_topic:
+            _fired(turn, "topic_gate")
         best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
         if not hits or best_dense < self.policy.min_dense_score:
+            _fired(turn, "min_dense_score")
             return self._decline(turn, "no_answer" if on_topic else "out_of_scope", hits, standalone)
         contexts = self._timed(turn, "context_ms", self._contexts, standalone, hits)
         text, (context, context_text) = "", contexts[0]
         for candidate in contexts:
+            turn.timings["units_read"] = turn.timings.get("units_read", 0.0) + 1
             text = yield from self._first_pass(turn, standalone, candidate[1])
             if text:
                 context, context_text = candidate
@@ -171,6 +180,7 @@ class ChatService:
         if not text:
             return self._decline(turn, "no_answer" if on_topic else "out_of_scope", context, standalone)
         if rest := self._rest_of_passage(turn, text, context):  # complete the passage
+            turn.timings["completed_chars"] = float(len(rest))
             text = f"{text} {rest}"
             yield f" {rest}"
         return Answer(text, "answered", cite(text, context), context, standalone)  # cite
@@ -206,7 +216,9 @@ class ChatService:
             if shown := reveal.add(piece):  # only sentences the checks below have passed
                 yield shown
         turn.timings["generate_ms"] = turn.timings.get("generate_ms", 0.0) + (time.perf_counter() - generating) * 1000
-        text = self._grounded(draft.text.strip(), context_text, standalone, turn.lang)  # check grounding
+        for check in reveal.fired:
+            _fired(turn, check)
+        text = self._grounded(turn, draft.text.strip(), context_text, standalone)  # check grounding
         if not text and reveal.shown.strip():  # a later sentence failed: the answer is the part that passed
             log.info("answer cut to its checked sentences (%d of %d characters)", len(reveal.shown.strip()),
                      len(draft.text.strip()))
@@ -242,16 +254,17 @@ class ChatService:
             return ""
         return self._timed(turn, "complete_ms", rest_of_passage, text, hits, self.policy.rules)
 
-    def _grounded(self, text: str, context_text: str, question: str, lang: Language) -> str:
+    def _grounded(self, turn: Turn, text: str, context_text: str, question: str) -> str:
         """The answer if it is made of the retrieved pages, else "" (never given as it is): the marker, a
         figure found in no page, or a Spanish answer with too many terms that neither the pages nor the
         question hold (an invented list of products, say)."""
         if not text or says_not_found(text):
             return ""
-        reason = unsupported_reason(text, context_text, question, min_context_share=self._min_share(lang),
+        reason = unsupported_reason(text, context_text, question, min_context_share=self._min_share(turn.lang),
                                     rules=self.policy.rules)
         if reason:
-            log.warning("answer dropped: %s: %r", reason, text[:200])
+            _fired(turn, reason.check)
+            log.warning("answer dropped: %s: %r", reason.why, text[:200])
             return ""
         return text
 

@@ -82,4 +82,5 @@ def answer_records(chat: ChatService, questions: list[dict[str, Any]], run_id: s
             else None,
             "first_shown_ms": round(answer.timings["first_shown_ms"], 1) if "first_shown_ms" in answer.timings
             else None,
+            "timings": {name: round(value, 1) for name, value in answer.timings.items()},
         }

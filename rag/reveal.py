@@ -26,6 +26,7 @@ class CheckedReveal:
         self.question = question
         self.min_context_share = min_context_share
         self.rules = rules
+        self.fired: set[str] = set()  # the checks that held a sentence back, at least for a while
         self.draft = ""
         self.shown = ""
         self.stopped = False  # a figure in no page: every longer draft holds it too, so nothing more is shown
@@ -44,8 +45,10 @@ class CheckedReveal:
         if says_not_found(candidate) or invented_numbers(candidate, self.context):
             self.stopped = True
             return ""
-        if unsupported_reason(candidate.strip(), self.context, self.question,
-                              min_context_share=self.min_context_share, rules=self.rules):
+        reason = unsupported_reason(candidate.strip(), self.context, self.question,
+                                    min_context_share=self.min_context_share, rules=self.rules)
+        if reason:
+            self.fired.add(reason.check)
             return ""  # too few of its terms in the pages, so far: a longer draft may pass
         newly, self.shown = candidate[len(self.shown):], candidate
         return newly

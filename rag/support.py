@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 from rag.focus import units_of
 from rag.policy import DEFAULT_RULES, Rules
@@ -113,22 +114,31 @@ def context_share(answer: str, context: str) -> float:
     return len(said & set(tokens(context))) / len(said)
 
 
+class Unsupported(NamedTuple):
+    """Why an answer is a guess: the check that refused it ("invented_figures", "figure_subjects",
+    "answer_share") and the reason in words."""
+
+    check: str
+    why: str
+
+
 def unsupported_reason(answer: str, context: str, question: str, *, min_context_share: float,
-                       rules: Rules = DEFAULT_RULES) -> str:
-    """Why a generated answer is a guess ("" when it is not): a figure in no page, a figure given for another
+                       rules: Rules = DEFAULT_RULES) -> Unsupported | None:
+    """Why a generated answer is a guess (None when it is not): a figure in no page, a figure given for another
     entity (``rules``), or too few of its terms in the pages or the question (``min_context_share``; 0 checks
     figures only)."""
     invented = invented_numbers(answer, context)
     if invented:
-        return f"figures {sorted(invented)} are in no retrieved page"
+        return Unsupported("invented_figures", f"figures {sorted(invented)} are in no retrieved page")
     misattributed = misattributed_figures(answer, context, question, rules.figure_subject_share) \
         if rules.figure_subjects else set()
     if misattributed:
-        return f"figures {sorted(misattributed)} are given for a subject no retrieved page gives them for"
+        return Unsupported("figure_subjects", f"figures {sorted(misattributed)} are given for a subject no "
+                           "retrieved page gives them for")
     share = context_share(answer, f"{context}\n{question}")
     if share < min_context_share:
-        return f"only {100 * share:.0f}% of its terms are in the retrieved pages"
-    return ""
+        return Unsupported("answer_share", f"only {100 * share:.0f}% of its terms are in the retrieved pages")
+    return None
 
 
 def supported(answer: str, question: str, context: str, *, grounding: str, rules: Rules = DEFAULT_RULES,

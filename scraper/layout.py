@@ -16,7 +16,8 @@ from scraper.page import ITEM_MARK, Block, Field, ItemList, Page, Question, Sect
 
 LABEL_MAX_CHARS = 60  # a line this short without final punctuation labels the text under it ("Vehículos")
 ITEM_MAX_CHARS = 100  # a line this short under one ending with a colon is an item of that list
-INLINE_LABEL = re.compile(r"^(?P<label>[^.:;!?¿(]{1,40}):\s*(?P<value>\S.*)$")  # "Convenio: 10658"
+# "Convenio: 10658", "A nivel nacional:01 8000 978 888"; a label ends with a letter, so "7:00 am" is no pair
+INLINE_LABEL = re.compile(r"^(?P<label>[^.:;!?¿(]{0,39}[^\W\d_]):\s*(?P<value>\S.*)$")
 FINAL_PUNCTUATION = (".", "!", "?", ";", ",", ")", ":")
 
 

@@ -75,10 +75,12 @@ def test_a_list_ends_where_its_lines_stop_being_alike() -> None:
     from scraper.layout import typed_blocks
 
     lines = ["Llámanos:", "Bogotá: 601 482 4804", "A nivel nacional:01 8000 978 888", "Credicompras en app",
-             "Estos son los pasos:", "Descarga la app.", "Crea tu cuenta.", "Recargar", "Es gratis y rápido."]
+             "Estos son los pasos:", "Descarga la app.", "Crea tu cuenta.", "Recargar", "Es gratis y rápido.",
+             "Lunes a viernes de 7:00 am a 7:00 pm."]
     assert typed_blocks(["\n".join(lines)]) == [
         ItemList("Llámanos:", ("Bogotá: 601 482 4804", "A nivel nacional:01 8000 978 888")),  # pairs, then none
         "Credicompras en app",
         ItemList("Estos son los pasos:", ("Descarga la app.", "Crea tu cuenta.")),  # sentences, then a label
         Field("Recargar", "Es gratis y rápido."),
+        "Lunes a viernes de 7:00 am a 7:00 pm.",  # a time is no label and value
     ]

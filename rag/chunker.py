@@ -1,9 +1,10 @@
 """Structure-aware chunking: pages -> chunks that carry the page title and section heading path.
 
 Blocks are packed in document order into chunks of at most ``max_chars``; a new section starts a
-new chunk once the current one holds ``min_chars``, and so does a structured block (a list with its
-introduction, a label and its text, a question and its answer), which never parts from its own lines.
-A block too long for one chunk is split: a list into parts that each repeat its introduction, a table
+new chunk once the current one holds ``min_chars``, and so does a labelled entry (a label and its text,
+a question and its answer: what a flat page writes as a sub-heading), so that the lines after it stay
+under it. A block never parts from its own lines (a list from its introduction, a label from its text,
+a question from its answer, a row from its headers). A block too long for one chunk is split: a list into parts that each repeat its introduction, a table
 into parts whose rows each name their headers, text on line, sentence and word boundaries.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rag.text import sentences
-from scraper.page import Block, ItemList, Page, Table, block_lines
+from scraper.page import Block, Field, ItemList, Page, Question, Table, block_lines
 from storage.records import Chunk, chunk_id
 
 
@@ -31,11 +32,11 @@ def chunk_page(page: Page, max_chars: int, min_chars: int) -> list[Chunk]:
 
     for section in page.sections:
         for block in section.blocks:
-            structured = not isinstance(block, str)
+            entry = isinstance(block, Field | Question)
             for text in _parts(block, max_chars):
                 size = sum(len(t) + 1 for t in body)
                 new_section = section.heading != last_heading
-                if body and (size + len(text) > max_chars or ((new_section or structured) and size >= min_chars)):
+                if body and (size + len(text) > max_chars or ((new_section or entry) and size >= min_chars)):
                     emit()
                     body = []
                 if not body:

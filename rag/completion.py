@@ -4,9 +4,10 @@ A small model often quotes the first sentence of the passage that answers and st
 recuperación…" without "…continuarás reportado ante centrales de riesgo", a card's tagline without the
 benefits listed under it, or "Sí, puedes comprar fuera de Colombia" (the heading, echoed) without the line
 below the heading that says how. The passage is the retrieved line the answer draws most of its terms from:
-- a line the answer covers in part: its sentences after the ones the answer covers, and the items of the
-  list it introduces (``scraper.page`` writes them ``- item`` right under it);
-- the chunk's heading: the line that answers it, read from the first chunk of that section.
+- a line the answer covers in part: its sentences after the ones the answer covers, and, when the line is a
+  paragraph, the short items listed right under it;
+- a heading or a question (the chunk's heading, a "¿…?" line, a label): the line that answers it, read from
+  the first chunk of that section.
 A line ending with a colon introduces a list whose items the model chose from, one item of a list does not
 bring its siblings, a table row is not completed, and text that tries to instruct the bot is never added.
 What is added is the pages' own text, verbatim, so it passes every grounding check the answer passed.
@@ -14,13 +15,18 @@ What is added is the pages' own text, verbatim, so it passes every grounding che
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.policy import DEFAULT_RULES, Rules, is_injection
 from rag.retriever import Retrieved
-from rag.text import tokens, whole_sentences
-from scraper.page import ITEM_MARK, is_item
+from rag.text import leads, sentences, tokens
+
+LIST_ITEM_MAX_CHARS = 100
+MIN_LIST_ITEMS = 2
+MAX_LIST_ITEMS = 5
+CELL_END = re.compile(r";\s*$")
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,17 @@ def share(terms: Sequence[str], of: set[str]) -> float:
 
 def body_lines(hit: Retrieved) -> list[str]:
     return [line.strip() for line in hit.chunk.text.splitlines() if line.strip()]
+
+
+def whole_sentences(line: str) -> list[str]:
+    """A line's sentences, a ";"-separated run (a table row's cells, a clause list) kept as one."""
+    out: list[str] = []
+    for piece in sentences(line):
+        if out and CELL_END.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def drawn_from(answer: str, hits: Sequence[Retrieved], min_share: float) -> Line | None:
@@ -62,17 +79,22 @@ def answer_to_heading(heading_of: Retrieved, hits: Sequence[Retrieved]) -> str:
     """The first body line of the heading's section: the chunk with this heading nearest the section start."""
     same = [h for h in hits if h.chunk.url == heading_of.chunk.url and h.chunk.heading == heading_of.chunk.heading]
     first = min(same, key=lambda h: h.chunk.position)
-    return next((line for line in body_lines(first) if not line.endswith(":") and not is_item(line)), "")
+    return next((line for line in body_lines(first) if not leads(line)), "")
 
 
-def items_under(lines: Sequence[str], index: int) -> list[str]:
-    """The items of the list line ``index`` introduces (none when it introduces no list)."""
+def introduces(line: str) -> bool:
+    """A question or a label that the next line answers ("Vehículos"), not a "field: value" line."""
+    return leads(line) and ": " not in line
+
+
+def listed_after(lines: Sequence[str], index: int) -> list[str]:
+    """The short items listed right under line ``index`` (at least two, each a sentence), else none."""
     items: list[str] = []
-    for line in lines[index + 1:]:
-        if not is_item(line):
+    for line in lines[index + 1:index + 1 + MAX_LIST_ITEMS]:
+        if leads(line) or len(line) > LIST_ITEM_MAX_CHARS or not line.endswith(".") or len(sentences(line)) > 1:
             break
-        items.append(line[len(ITEM_MARK):])
-    return items
+        items.append(line)
+    return items if len(items) >= MIN_LIST_ITEMS else []
 
 
 def rest_of_passage(answer: str, hits: Sequence[Retrieved], rules: Rules = DEFAULT_RULES) -> str:
@@ -85,13 +107,16 @@ def rest_of_passage(answer: str, hits: Sequence[Retrieved], rules: Rules = DEFAU
     lines = body_lines(hit)
     if line.index < 0:
         candidates = [answer_to_heading(hit, hits)]
-    elif line.text.endswith(":") or is_item(line.text):
-        return ""  # a list's introduction, whose items the model chose from, or one item (not its siblings)
+    elif line.text.endswith(":"):
+        return ""  # a list's introduction: the model chose its items
+    elif introduces(line.text):
+        candidates = lines[line.index + 1:line.index + 2]
     else:
         pieces = whole_sentences(line.text)
         covered = [i for i, piece in enumerate(pieces) if share(tokens(piece), said) >= rules.complete_covered_share]
         candidates = pieces[covered[-1] + 1:] if covered else []
-        candidates += items_under(lines, line.index)  # a paragraph's list spells it out
+        if len(line.text) > LIST_ITEM_MAX_CHARS:  # a paragraph: the items listed under it spell it out
+            candidates += listed_after(lines, line.index)
     added: list[str] = []
     for text in candidates:
         if not text or share(tokens(text), said) >= rules.complete_covered_share or is_injection(text):

@@ -16,8 +16,7 @@ import numpy as np
 
 from rag.embedder import Embedder
 from rag.retriever import Retrieved
-from rag.text import whole_sentences
-from scraper.page import ITEM_MARK, is_item
+from rag.text import leads, sentences
 
 
 @dataclass(frozen=True)
@@ -28,25 +27,17 @@ class Unit:
 
 
 def units_of(text: str) -> list[str]:
-    """Sentences (and table rows) of a chunk body, each said with what gives it its subject: a list item with
-    the list's introduction, an answer's first sentence with its question, and the text after a line ending
-    with a colon (a joined section's heading) with that line (``scraper.page`` renders them so)."""
+    """Sentences (and table rows) of a chunk body. A lead line (a label such as "Vehículos", a question, a
+    line ending with a colon) is kept as the start of the sentence after it, which it gives its subject to."""
     out: list[str] = []
-    lines = [raw.strip() for raw in text.splitlines() if raw.strip()]
     carry = ""
-    for i, line in enumerate(lines):
-        if is_item(line):
-            intro = next((ln for ln in reversed(lines[:i]) if not is_item(ln)), "")
-            out.append(f"{intro} {line[len(ITEM_MARK):]}".strip())
+    for line in (raw.strip() for raw in text.splitlines()):
+        if not line:
             continue
-        if i + 1 < len(lines) and is_item(lines[i + 1]):
-            continue  # a list's introduction: said with each of its items
-        if line.endswith(":"):
+        if leads(line):
             carry = f"{carry} {line}".strip()
             continue
-        pieces = whole_sentences(line)
-        if len(pieces) > 1 and pieces[0].startswith("¿") and pieces[0].endswith("?"):  # a question and its answer
-            pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
+        pieces = sentences(line)
         if carry:
             pieces[0] = f"{carry} {pieces[0]}"
             carry = ""

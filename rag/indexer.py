@@ -20,7 +20,6 @@ from rag.embedder import Embedder
 from rag.sparse import encode_documents
 from rag.units import assign_units
 from scraper.crawler import Crawler, CrawlResult, PriorFetch
-from scraper.layout import typed
 from scraper.sitewide import dedupe_pages
 from scraper.urls import path_and_query
 from storage.embedding_cache import EmbeddingCache
@@ -107,8 +106,7 @@ class Indexer:
                 report.unchanged.append(url)
         report.removed = sorted(set(previous) - set(current))
 
-        pages = [typed(p) for p in dedupe_pages([current[u].page for u in sorted(current)],
-                                               self.chunking.sitewide_min_pages)]
+        pages = dedupe_pages([current[u].page for u in sorted(current)], self.chunking.sitewide_min_pages)
         chunks = assign_units(chunk_pages(pages, self.chunking.max_chars, self.chunking.min_chars),
                               self.chunking.unit_max_chars)
         vectors, report.chunks_embedded = self._vectors(chunks)

@@ -18,8 +18,7 @@ from typing import NamedTuple
 from rag.focus import units_of
 from rag.policy import DEFAULT_RULES, Rules
 from rag.retriever import Retrieved
-from rag.text import tokens
-from scraper.page import is_item
+from rag.text import leads, tokens
 
 GENERIC = frozenset({"tuy", "pued", "hac", "tien", "quier", "sab", "actual"})
 # a figure as written: digits with their separators, a phone number's groups ("(601) 745 5420") joined
@@ -57,17 +56,20 @@ def _context_figures(context: str) -> frozenset[str]:
 
 
 def figure_scopes(context: str) -> Iterator[str]:
-    """Each context line holding a figure with what says whose it is: its chunk's title and heading, and for a
-    list item the list's introduction and the items above it ("Deberás comunicarte a las líneas de atención
-    de Sura…:"). A label and its value are one line already ("Medellín: (604) 444 3727")."""
+    """Each context line holding a figure with what says whose it is: its chunk's title and heading, the other
+    lines of the list it sits in, and the line introducing that list ("Deberás comunicarte a las líneas de
+    atención de Sura…:")."""
     for block in BLOCK_START.split(context):
         lines = block.strip().splitlines()  # the first: the chunk's title and heading
-        for i, line in enumerate(lines):
-            if not figures(line):
+        holds = [bool(figures(line)) for line in lines]
+        for i in range(len(lines)):
+            if not holds[i]:
                 continue
             start = i
-            while start > 1 and is_item(lines[start]):
-                start -= 1  # up to the list's introduction
+            while start > 1 and holds[start - 1]:
+                start -= 1
+            if start > 1 and leads(lines[start - 1]):
+                start -= 1
             yield "\n".join(lines[:1] + lines[max(start, 1):i + 1])
 
 

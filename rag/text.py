@@ -1,4 +1,4 @@
-"""Text rules every stage shares: folding, search terms (stems, stopwords, numbers), sentences.
+"""Text rules every stage shares: folding, search terms (stems, stopwords, numbers), sentences, lead lines.
 
 One copy of each rule: the chunker, sparse vectors, sentence focus, the answering policy, the
 grounding checks and citations all read text the same way.
@@ -16,7 +16,8 @@ import snowballstemmer
 TOKEN = re.compile(r"\d+(?:[.,’'´]\d+)*|[a-z]+")
 # A sentence ends at . ! ? ; followed by space and something that starts a sentence.
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[¿¡\"(A-ZÁÉÍÓÚÑ0-9])")
-CELL_END = re.compile(r";\s*$")
+# A line this short without final punctuation is a label ("Vehículos") that introduces what follows.
+LABEL_MAX_CHARS = 60
 
 STOPWORDS_ES = frozenset((
     "a", "al", "algo", "algun", "alguna", "algunas", "alguno", "algunos", "ante", "antes", "como", "con", "contra",
@@ -82,12 +83,12 @@ def sentences(line: str) -> list[str]:
     return [piece for piece in SENTENCE_END.split(line) if piece]
 
 
-def whole_sentences(line: str) -> list[str]:
-    """A line's sentences, a ";"-separated run (a table row's cells, a clause list) kept as one."""
-    out: list[str] = []
-    for piece in sentences(line):
-        if out and CELL_END.search(out[-1]):
-            out[-1] = f"{out[-1]} {piece}"
-        else:
-            out.append(piece)
-    return out
+def leads(line: str) -> bool:
+    """Whether a line introduces what follows it: ends with a colon, is a question, or is a short label
+    without final punctuation ("Vehículos", "Tarjeta Carulla Mastercard Black")."""
+    line = line.strip()
+    if "\n" in line or not line:
+        return False
+    if line.endswith(":") or (line.startswith("¿") and line.endswith("?")):
+        return True
+    return len(line) <= LABEL_MAX_CHARS and not line.endswith((".", "!", "?", ";", ",", ")"))

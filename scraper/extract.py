@@ -1,9 +1,7 @@
-"""HTML -> the page's real content: title, sections (under their heading path) of typed blocks, outgoing links.
+"""HTML -> the page's real content: title, sections of text blocks and tables, outgoing links.
 
 What a reader would call the page's content is kept: `<main>` (or the body when there is none)
-and complementary asides, with the structure the HTML marks: headings (each section under the path of
-the headings above it), lists with the line introducing them, ``<dl>`` label/value pairs, ``<details>``
-question/answer pairs and tables (``scraper.page``). Navigation, headers, footers, search forms,
+and complementary asides, with headings and tables. Navigation, headers, footers, search forms,
 breadcrumbs, skip links, scripts and feedback widgets are dropped.
 """
 
@@ -14,7 +12,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from scraper.page import Block, Field, ItemList, Page, Question, Section, Table
+from scraper.page import Block, Page, Section, Table
 
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "nav", "header",
              "footer", "form", "button", "input", "select", "textarea", "label", "link", "meta")
@@ -136,7 +134,6 @@ class _SectionBuilder:
         self.title = title
         self.sections: list[Section] = []
         self.heading = ""
-        self.path: list[tuple[int, str]] = []  # (level, text) of the headings above
         self.blocks: list[Block] = []
         self.inline: list[str] = []
 
@@ -155,18 +152,7 @@ class _SectionBuilder:
             self._flush_inline()
             text = clean_text(el.get_text(" "))
             if text and not (el.name == "h1" and text == self.title):
-                self._open_section(int(el.name[1]), text)
-        elif el.name in ("ul", "ol") and not el.find(["ul", "ol", "table", "p", "div"]):
-            self._flush_inline()
-            self._add_list([_text_with_breaks(li) for li in el.find_all("li")])
-        elif el.name == "dl":
-            self._flush_inline()
-            self._add_pairs([(clean_text(dt.get_text(" ")), clean_text(_text_with_breaks(dt.find_next_sibling("dd"))))
-                             for dt in el.find_all("dt") if dt.find_next_sibling("dd")])
-        elif el.name == "details" and el.find("summary"):
-            self._flush_inline()
-            summary = el.find("summary").extract()
-            self._add_pairs([(clean_text(summary.get_text(" ")), _text_with_breaks(el))])
+                self._open_section(text)
         elif el.name == "table":
             self._flush_inline()
             table = _table(el)
@@ -181,34 +167,12 @@ class _SectionBuilder:
             self._flush_inline()
             self.walk(el)
 
-    def _open_section(self, level: int, text: str) -> None:
-        """A heading closes the section before it; the new one is under the path of the headings above it. A
-        heading with no content of its own stays in the path of the next."""
+    def _open_section(self, heading: str) -> None:
         if self.blocks:
             self.sections.append(Section(self.heading, tuple(self.blocks)))
-        while self.blocks and self.path and self.path[-1][0] >= level:
-            self.path.pop()
-        if not self.path or self.path[-1][1] != text:
-            self.path.append((level, text))
-        self.heading, self.blocks = " › ".join(t for _, t in self.path), []
-
-    def _add_list(self, items: list[str]) -> None:
-        """A list, with the line before it when that line introduces it (ends with a colon)."""
-        items = [text for text in map(clean_text, items) if text]
-        if not items:
-            return
-        intro = ""
-        if self.blocks and isinstance(self.blocks[-1], str) and self.blocks[-1].endswith(":") \
-                and "\n" not in self.blocks[-1]:
-            intro = self.blocks.pop()
-        self.blocks.append(ItemList(intro, tuple(items)))
-
-    def _add_pairs(self, pairs: list[tuple[str, str]]) -> None:
-        """Label/value or question/answer pairs (``<dt>``/``<dd>``, ``<summary>`` and what it opens)."""
-        for lead, value in pairs:
-            value = clean_text(value)
-            if lead and value:
-                self.blocks.append(Question(lead, value) if lead.endswith("?") else Field(lead, value))
+        elif self.heading and self.heading != heading:  # a heading with no content of its own joins the next
+            heading = f"{self.heading} › {heading}"
+        self.heading, self.blocks = heading, []
 
     def _flush_inline(self) -> None:
         if self.inline:

@@ -125,10 +125,3 @@ def held_model(pieces: Sequence[str] = tuple(GROUNDED_PIECES)) -> ScriptedChatMo
     """A model that streams its first piece, then waits until the test releases it (or 120 s pass)."""
     return ScriptedChatModel(pieces=list(pieces), hold_after=1)
 
-
-def laid_out(text: str) -> str:
-    """Flat page lines as a chunk holds them once their layout is typed (lists, labels, questions)."""
-    from scraper.layout import typed_blocks
-    from scraper.page import block_lines
-
-    return "\n".join(line for block in typed_blocks([text]) for line in block_lines(block))

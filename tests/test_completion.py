@@ -5,17 +5,13 @@ from __future__ import annotations
 from rag.completion import rest_of_passage
 from rag.policy import Rules
 from rag.retriever import Retrieved
-from scraper.page import ItemList, block_lines
 from storage.records import Chunk
-from tests.doubles import laid_out
 
 URL = "https://www.ejemplo.com.co/credito"
 
 
 def hit(text: str, heading: str = "", position: int = 0, url: str = URL) -> Retrieved:
-    """A retrieved chunk of flat page lines, laid out as the index holds them."""
-    return Retrieved(Chunk(f"{url}#{position}", url, "Crédito Hogar", heading or "Crédito Hogar", laid_out(text),
-                           position), 0.5)
+    return Retrieved(Chunk(f"{url}#{position}", url, "Crédito Hogar", heading or "Crédito Hogar", text, position), 0.5)
 
 
 GARANTIA = hit("Si tu fiador es el Fondo:\n"
@@ -51,29 +47,26 @@ def test_an_echoed_heading_gets_the_line_that_answers_it_from_the_section_start(
                                                        "de todo el mundo.")
 
 
-def test_a_field_and_its_value_are_not_completed() -> None:
+def test_a_label_gets_the_line_under_it_but_a_field_and_its_value_do_not() -> None:
+    vehiculos = hit("Vehículos\nEn la actualidad no se encuentra ofreciendo este producto.", "Otras soluciones", 1)
+    assert rest_of_passage("Vehículos.", [vehiculos]) == "En la actualidad no se encuentra ofreciendo este producto."
     lines = hit("Para solicitar asistencia debes comunicarte a:\nLínea nacional: 01 8000 944 557\n"
                 "Bogotá: (601) 511 4557", "¿Cómo reclamar?", 2)
     assert rest_of_passage("La línea nacional es 01 8000 944 557.", [lines]) == ""
 
 
-BLACK = "Disfruta el privilegio de ser Black los 365 días del año y vive grandes experiencias con la Tarjeta Oro Black."
-
-
-def card_with_list(*items: str) -> Retrieved:
-    """A paragraph with the list the page sets under it (``<ul>``), as the chunk holds it."""
-    lines = [f"Tarjeta Oro Black: {BLACK}", *block_lines(ItemList("", items)), "Requisitos para solicitarla."]
-    return Retrieved(Chunk(f"{URL}#4", URL, "Crédito Hogar", "Tarjetas", "\n".join(lines), 4), 0.5)
-
-
-def test_a_paragraph_gets_the_list_under_it_but_not_the_text_after_it() -> None:
-    card = card_with_list("Ofertas exclusivas en los almacenes del país.", "La mejor acumulación de puntos.",
-                          "Solicítala en Bogotá, Medellín y Cartagena.")
+def test_a_paragraph_gets_the_short_list_under_it() -> None:
+    card = hit("Tarjeta Oro Black\n"
+               "Disfruta el privilegio de ser Black los 365 días del año y vive grandes experiencias con la "
+               "Tarjeta Oro Black.\n"
+               "Ofertas exclusivas en los almacenes del país.\nLa mejor acumulación de puntos de nuestras tarjetas.\n"
+               "Solicítala en Bogotá, Medellín y Cartagena.\n"
+               "Requisitos para solicitar una tarjeta de crédito de forma virtual y sin filas desde tu casa o tu "
+               "oficina.", "Tarjetas", 4)
     answer = "La Tarjeta Oro Black te da el privilegio de ser Black los 365 días del año."
     assert rest_of_passage(answer, [card]) == ("Ofertas exclusivas en los almacenes del país. La mejor acumulación "
-                                               "de puntos. Solicítala en Bogotá, Medellín y Cartagena.")
-    unlisted = hit(f"Tarjeta Oro Black\n{BLACK}\nOfertas exclusivas en los almacenes del país.", "Tarjetas", 4)
-    assert rest_of_passage(answer, [unlisted]) == ""  # lines after a paragraph are no list of it
+                                               "de puntos de nuestras tarjetas. Solicítala en Bogotá, Medellín y "
+                                               "Cartagena.")
 
 
 def test_one_item_of_a_list_does_not_bring_its_siblings() -> None:
@@ -97,8 +90,10 @@ def test_text_that_instructs_the_bot_is_never_added() -> None:
 
 
 def test_what_is_added_is_bounded() -> None:
-    card = card_with_list(*(f"Beneficio número {n} de la tarjeta: descuentos en almacenes aliados del país todos "
-                            "los días." for n in range(1, 6)))
+    long_items = "\n".join(f"Beneficio número {n} de la tarjeta: descuentos en almacenes aliados del país todos "
+                           "los días." for n in range(1, 6))
+    card = hit("Tarjeta Oro Black\nDisfruta el privilegio de ser Black los 365 días del año y vive grandes "
+               f"experiencias con la Tarjeta Oro Black.\n{long_items}", "Tarjetas", 4)
     rest = rest_of_passage("La Tarjeta Oro Black te da el privilegio de ser Black los 365 días del año.", [card])
     assert rest.startswith("Beneficio número 1 ") and len(rest) <= Rules().complete_max_added_chars
     assert rest.endswith(".") and "Beneficio número 5" not in rest

@@ -103,13 +103,14 @@ def main() -> None:
           "| refusal | false refusal | English in English | Δ accuracy |\n|---|---|---|---|---|---|---|---|",
           flush=True)
     reference: dict[str, dict[str, Any]] = {}
+    all_on: dict[str, Any] = {}
     if args.all_on:
         kept = {r["id"]: r for r in map(json.loads, args.all_on.read_text(encoding="utf-8").splitlines())}
         reference = {q["id"]: kept[q["id"]] for q in chosen}
+        all_on = score(chosen, list(reference.values()))[0]
     try:
         for name, (change, can_fire) in VARIANTS.items():
             if name == "all rules on" and reference:  # given by --all-on
-                all_on = score(chosen, list(reference.values()))[0]
                 _row(f"{name} (--all-on records)", 0, all_on, all_on)
                 continue
             if args.only and name != "all rules on" and not any(o.lower() in name.lower() for o in args.only):
@@ -121,11 +122,13 @@ def main() -> None:
             asked = [q for q in chosen if not reference or can_fire(q, reference[q["id"]], components)]
             fresh = {r["id"]: r for r in answer_records(chat, asked, run_id=f"rules-{time.time():.0f}")}
             records = [fresh.get(q["id"]) or reference[q["id"]] for q in chosen]
-            reference = reference or {r["id"]: r for r in records}
+            metrics = score(chosen, records)[0]
+            if not reference:  # this run is the all-rules one
+                reference, all_on = {r["id"]: r for r in records}, metrics
             slug = "".join(c if c.isalnum() else "-" for c in name.lower())[:40].strip("-")
             (args.out / f"{slug}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
                                                             for r in records), encoding="utf-8")
-            _row(name, len(asked), score(chosen, records)[0], score(chosen, list(reference.values()))[0])
+            _row(name, len(asked), metrics, all_on)
     finally:
         components.close()
 

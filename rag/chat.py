@@ -162,7 +162,8 @@ class ChatService:
             _fired(turn, "topic_gate")
         best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
         if not hits or best_dense < self.policy.min_dense_score:
-            _fired(turn, "min_dense_score")
+            if hits:  # with no hit at all the answer is declined whatever the threshold
+                _fired(turn, "min_dense_score")
             return self._decline(turn, "no_answer" if on_topic else "out_of_scope", hits, standalone)
         contexts = self._timed(turn, "context_ms", self._contexts, standalone, hits)
         text, (context, context_text) = "", contexts[0]

@@ -80,7 +80,8 @@ def _figure_places(context: str) -> tuple[list[tuple[set[str], set[str]]], set[s
     return [(written_figures(scope), set(tokens(scope))) for scope in figure_scopes(context)], set(tokens(context))
 
 
-def misattributed_figures(answer: str, context: str, question: str, min_subject_share: float = 0.5) -> set[str]:
+def misattributed_figures(answer: str, context: str, question: str,
+                          min_subject_share: float = DEFAULT_RULES.figure_subject_share) -> set[str]:
     """Figures the answer gives for an entity that no place of the context gives them for: a phone number or a
     rate of one insurer, bank, card or city given as another's. Every name the answer's sentence writes with
     the figure (a capitalised word the pages know) must be in the figure's place in the context (its line,

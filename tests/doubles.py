@@ -124,4 +124,3 @@ def grounded_model(**fields: Any) -> ScriptedChatModel:
 def held_model(pieces: Sequence[str] = tuple(GROUNDED_PIECES)) -> ScriptedChatModel:
     """A model that streams its first piece, then waits until the test releases it (or 120 s pass)."""
     return ScriptedChatModel(pieces=list(pieces), hold_after=1)
-

@@ -100,8 +100,8 @@ def main() -> None:
     base = chat_policy(components.settings)
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"| rule switched off ({args.half} half, {len(chosen)} questions) | asked again | accuracy | citation "
-          "| refusal | false refusal | English in English | Δ accuracy |\n|---|---|---|---|---|---|---|---|",
-          flush=True)
+          "| refusal | false refusal | wrong answers | context_hit@5 | English in English | Δ accuracy |\n"
+          "|---|---|---|---|---|---|---|---|---|---|", flush=True)
     reference: dict[str, dict[str, Any]] = {}
     all_on: dict[str, Any] = {}
     if args.all_on:
@@ -136,7 +136,8 @@ def main() -> None:
 def _row(name: str, asked: int, metrics: dict[str, Any], all_on: dict[str, Any]) -> None:
     delta = metrics["answer_accuracy"] - all_on["answer_accuracy"]
     print(f"| {name} | {asked} | {metrics['answer_accuracy']} | {metrics['citation_accuracy']} | "
-          f"{metrics['refusal_accuracy']} | {metrics['false_refusal_rate']} | {metrics['english_in_english']} | "
+          f"{metrics['refusal_accuracy']} | {metrics['false_refusal_rate']} | {metrics['wrong_answer_rate']} | "
+          f"{metrics['context_hit@5']} | {metrics['english_in_english']} | "
           f"{delta:+.3f} |", flush=True)
 
 

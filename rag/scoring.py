@@ -3,7 +3,8 @@
 The metrics are those of the shared scorer's README (`../shared/eval/README.md`): an answerable question
 (fact, followup, english) is right when its ``expect`` regexes match the normalised answer and cited
 when a source's path is among its pages, and an English question's answer is counted as in English or
-not (``rag.policy.language``); an unanswerable one (out_of_scope, unknown, injection) is
+not (``rag.policy.language``); an answerable question answered but not right counts as a wrong answer (worse
+for a customer than a decline, which sends them to the line); an unanswerable one (out_of_scope, unknown, injection) is
 right when it was not answered. Normalised: lower case, accents removed, thousands separators between
 digits removed, white space folded.
 
@@ -69,7 +70,7 @@ def score(questions: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]]
     """The metrics of ``records`` on ``questions``, and each failure (id, why)."""
     by_id = {r["id"]: r for r in records}
     n = dict.fromkeys(("answerable", "right", "cited", "context", "refused_wrongly", "unanswerable",
-                       "declined", "missing", "english_answered", "in_english"), 0)
+                       "declined", "missing", "english_answered", "in_english", "wrong"), 0)
     latencies: list[float] = []
     failures: list[tuple[str, str]] = []
     for q in questions:
@@ -96,6 +97,7 @@ def score(questions: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]]
             continue
         right = expected_in(q["expect"], r.get("answer", ""))
         n["right"] += right
+        n["wrong"] += not right
         if q["kind"] == "english":
             n["english_answered"] += 1
             n["in_english"] += language(r.get("answer", "")) == "en"
@@ -108,6 +110,7 @@ def score(questions: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]]
         "questions": len(questions), "missing_records": n["missing"],
         "answer_accuracy": round(n["right"] / a, 3), "citation_accuracy": round(n["cited"] / a, 3),
         "false_refusal_rate": round(n["refused_wrongly"] / a, 3),
+        "wrong_answer_rate": round(n["wrong"] / a, 3),
         "refusal_accuracy": round(n["declined"] / u, 3) if n["unanswerable"] else None,
         f"context_hit@{k}": round(n["context"] / a, 3),
         "english_in_english": round(n["in_english"] / n["english_answered"], 3) if n["english_answered"] else None,

@@ -46,6 +46,7 @@ def test_the_scorer_reads_answers_citations_refusals_and_latency() -> None:
     metrics, failures = score(questions, records)
     assert metrics["answer_accuracy"] == round(1 / 3, 3)  # b lacks "habiles", c was not answered
     assert metrics["citation_accuracy"] == round(1 / 3, 3) and metrics["false_refusal_rate"] == round(1 / 3, 3)
+    assert metrics["wrong_answer_rate"] == round(1 / 3, 3)  # b: answered, not right; c's decline is not wrong
     assert metrics["refusal_accuracy"] == 0.0 and metrics["latency_p50_ms"] == 2500.0
     assert metrics["english_in_english"] == 1.0  # b's answer is English, though not right
     in_spanish = {**records[1], "answer": "En 10 días hábiles, con el documento de identidad."}

@@ -62,6 +62,20 @@ def _customer_words(q: Question, r: dict[str, Any], c: Components) -> bool:
     return _follow_up(q) or expand(terms, c.settings.retrieval_synonym_weight) != expand(terms, 0.0)
 
 
+def _hits_change(**retriever: object) -> Fired:
+    """Where the retriever with these fields changed ranks other chunks first (every follow-up too)."""
+    def fired(q: Question, r: dict[str, Any], c: Components) -> bool:
+        other = c.retriever.model_copy(update=retriever)
+        question, k = q["turns"][-1], c.settings.retrieval_top_k
+        return _follow_up(q) or [h.chunk.id for h in c.retriever.search(question, k)] != \
+            [h.chunk.id for h in other.search(question, k)]
+    return fired
+
+
+RETRIEVER_OFF: dict[str, dict[str, object]] = {  # the variants that change the retriever, not the policy
+    "customer words -> page words (RETRIEVAL_SYNONYM_WEIGHT)": {"synonym_weight": 0.0},
+    "dense side's best among the first two hits": {"keep_dense_best": False},
+}
 # rule switched off -> (how, where it fired with all rules on)
 VARIANTS: dict[str, tuple[Change | None, Fired]] = {
     "all rules on": (_policy(), lambda q, r, c: True),
@@ -77,8 +91,11 @@ VARIANTS: dict[str, tuple[Change | None, Fired]] = {
                                                                  _timing("fired_figure_subjects")),
     "second pass (GROUNDING_SECOND_PASS_MIN_SCORE)": (_policy(second_pass_min_score=2.0), _timing("second_pass_ms")),
     "passage completion (ANSWER_COMPLETE_PASSAGE)": (_policy(complete_passage=False), _timing("completed_chars")),
+    "nearest sentence after a not found (GROUNDING_NEAREST_MIN_SIMILARITY)": (
+        _policy(nearest_min_similarity=2.0), _timing("fired_nearest_sentence")),
     "topic gate (Rules.topic_gate)": (_rules(topic_gate=False), _timing("fired_topic_gate")),
     "customer words -> page words (RETRIEVAL_SYNONYM_WEIGHT)": (None, _customer_words),
+    "dense side's best among the first two hits": (None, _hits_change(keep_dense_best=False)),
 }
 
 
@@ -115,8 +132,7 @@ def main() -> None:
                 continue
             if args.only and name != "all rules on" and not any(o.lower() in name.lower() for o in args.only):
                 continue
-            retriever = components.retriever if change is not None else \
-                components.retriever.model_copy(update={"synonym_weight": 0.0})
+            retriever = components.retriever.model_copy(update=RETRIEVER_OFF.get(name, {}))
             chat = ChatService(retriever, components.generator, components.conversations,
                                (change or _policy())(base))
             asked = [q for q in chosen if not reference or can_fire(q, reference[q["id"]], components)]

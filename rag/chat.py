@@ -79,6 +79,7 @@ class ChatPolicy:
     context_sentences: int  # > 0: only this many sentences closest to the question (rag.focus)
     second_pass_min_score: float  # best dense similarity above which a "not found" gets a second pass
     second_pass_min_similarity: float  # an English question's second-pass sentence must be this close to it
+    nearest_min_similarity: float  # a "not found" gets the nearest sentence of the units read when this close
     min_answer_context_share: float  # a Spanish answer with fewer of its terms in the pages is a guess
     complete_passage: bool  # a Spanish answer gets the rest of the passage it quotes (rag.completion)
     read_units: bool = True  # the context is the best hit's knowledge unit (its state reused), not the top hits
@@ -115,7 +116,8 @@ class ChatService:
         self.rewriter = Rewriter(model, chat_policy.rewrite_max_new_tokens)
         self.drafter = Drafter(model, chat_policy.max_new_tokens)
         self.second_pass = SecondPass(model, chat_policy.max_new_tokens, retriever.embedder,
-                                      chat_policy.second_pass_min_similarity, chat_policy.rules)
+                                      chat_policy.second_pass_min_similarity, chat_policy.rules,
+                                      chat_policy.nearest_min_similarity)
 
     def answer(self, key: ConversationKey, user_text: str) -> Answer:
         return final_answer(self.stream(key, user_text))
@@ -175,6 +177,12 @@ class ChatService:
                 break
         if not text and on_topic and best_dense >= self.policy.second_pass_min_score:  # second pass
             text = self._timed(turn, "second_pass_ms", self.second_pass.extract, standalone, context, context_text)
+            if not text:  # the model copied nothing: the sentence of the units read nearest to the question
+                read = [hit for unit_hits, _ in contexts for hit in unit_hits]
+                text = self._timed(turn, "nearest_ms", self.second_pass.nearest, standalone, read)
+                if text:
+                    _fired(turn, "nearest_sentence")
+                    context = read
             if text:
                 text = policy.quoted(text, turn.lang)
                 yield text

@@ -29,21 +29,28 @@ class Unit:
 def units_of(text: str) -> list[str]:
     """Sentences (and table rows) of a chunk body. A lead line (a label such as "Vehículos", a question, a
     line ending with a colon) is kept as the start of the sentence after it, which it gives its subject to."""
-    out: list[str] = []
-    carry = ""
+    return [unit for unit, _ in units_and_answers(text)]
+
+
+def units_and_answers(text: str) -> list[tuple[str, str]]:
+    """Each unit of ``units_of`` with the same unit as an answer gives it: without the questions among its lead
+    lines (the page's "¿Cuánto cuesta…?" above the sentence that answers it is no part of the answer)."""
+    out: list[tuple[str, str]] = []
+    carry, said = "", ""
     for line in (raw.strip() for raw in text.splitlines()):
         if not line:
             continue
         if leads(line):
             carry = f"{carry} {line}".strip()
+            said = said if line.startswith("¿") else f"{said} {line}".strip()
             continue
-        pieces = sentences(line)
+        pieces = [(piece, piece) for piece in sentences(line)]
         if carry:
-            pieces[0] = f"{carry} {pieces[0]}"
-            carry = ""
+            pieces[0] = (f"{carry} {pieces[0][0]}", f"{said} {pieces[0][1]}".strip())
+            carry, said = "", ""
         out.extend(pieces)
     if carry:
-        out.append(carry)
+        out.append((carry, said or carry))
     return out
 
 

@@ -36,9 +36,13 @@ class Retrieved:
             "dense_score": self.dense_score, "sparse_score": self.sparse_score})
 
 
-def fuse(ranked_lists: Mapping[str, tuple[float, Sequence[StoredHit]]], k: int) -> list[Retrieved]:
+def fuse(ranked_lists: Mapping[str, tuple[float, Sequence[StoredHit]]], k: int,
+         first_of: str | None = None) -> list[Retrieved]:
     """Reciprocal rank fusion of named ranked lists ("dense", "sparse"): each list adds weight / (RRF_K + rank)
-    to a chunk; the best ``k`` chunks, each with the raw score every list gave it."""
+    to a chunk; the best ``k`` chunks, each with the raw score every list gave it. The best chunk of the list
+    named ``first_of`` is among the first two whatever the fusion gives it: chunks that both lists rank fairly
+    (a long page of document titles sharing many words with the question) must not bury the chunk whose
+    meaning is closest to the question, when the page is worded otherwise than the question."""
     fused: dict[str, float] = {}
     raw: dict[str, dict[str, float]] = {}
     chunks: dict[str, Chunk] = {}
@@ -47,7 +51,12 @@ def fuse(ranked_lists: Mapping[str, tuple[float, Sequence[StoredHit]]], k: int) 
             fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + weight / (RRF_K + rank)
             raw.setdefault(hit.chunk.id, {})[name] = hit.score
             chunks[hit.chunk.id] = hit.chunk
-    ranked = sorted(fused, key=lambda cid: fused[cid], reverse=True)[:k]
+    ranked = sorted(fused, key=lambda cid: fused[cid], reverse=True)
+    best_hits = ranked_lists[first_of][1] if first_of in ranked_lists else ()
+    if best_hits and k > 1 and best_hits[0].chunk.id not in ranked[:2]:
+        ranked.remove(best_hits[0].chunk.id)
+        ranked.insert(1, best_hits[0].chunk.id)
+    ranked = ranked[:k]
     return [Retrieved(chunks[c], fused[c], raw[c].get("dense"), raw[c].get("sparse")) for c in ranked]
 
 
@@ -63,6 +72,7 @@ class HybridRetriever(BaseRetriever):
     dense_weight: float = 1.0
     sparse_weight: float = 1.0
     synonym_weight: float = 0.0  # the weight of the page words a customer word stands for (rag.synonyms)
+    keep_dense_best: bool = True  # the dense side's best chunk is among the first two hits (``fuse``)
 
     def search(self, query: str, k: int, query_vector: np.ndarray | None = None) -> list[Retrieved]:
         """The ``k`` best chunks for ``query`` (``query_vector``: its dense vector, when already computed)."""
@@ -79,7 +89,7 @@ class HybridRetriever(BaseRetriever):
             ranked["dense"] = (self.dense_weight, lists.pop(0) if lists else [])
         if sparse is not None and sparse.indices:
             ranked["sparse"] = (self.sparse_weight, lists.pop(0) if lists else [])
-        return fuse(ranked, k)
+        return fuse(ranked, k, first_of="dense" if self.keep_dense_best else None)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
                                 **kwargs: Any) -> list[Document]:

@@ -48,6 +48,21 @@ def test_reciprocal_rank_fusion_rewards_chunks_both_lists_rank_high() -> None:
     assert fuse({"sparse": (1.0, sparse)}, k=1)[0].dense_score is None
 
 
+def test_the_chunk_closest_in_meaning_is_never_buried_by_the_fusion() -> None:
+    """A long page of document titles shares words with the question in both lists; the page that answers in
+    other words is first on the dense side only, and stays among the first two hits."""
+    titles = [chunk(i, f"Informe de accionistas {i}", url=f"{URL}/informes") for i in range(1, 6)]
+    history = chunk(0, "Almacenes Éxito y Bancolombia son titulares del 50% de las acciones.")
+    dense = [StoredHit(history, 0.62)] + [StoredHit(c, 0.6 - c.position / 100) for c in titles]
+    sparse = [StoredHit(c, 9.0 - c.position) for c in titles]
+    plain = fuse({"dense": (1.0, dense), "sparse": (1.0, sparse)}, k=3)
+    assert history.text not in [h.chunk.text for h in plain]  # buried by reciprocal rank alone
+    kept = fuse({"dense": (1.0, dense), "sparse": (1.0, sparse)}, k=3, first_of="dense")
+    assert [h.chunk.text for h in kept][:2] == ["Informe de accionistas 1", history.text]
+    assert kept[1].dense_score == 0.62
+    assert fuse({"sparse": (1.0, sparse)}, k=3, first_of="dense") == fuse({"sparse": (1.0, sparse)}, k=3)
+
+
 def test_citations_are_the_pages_whose_chunks_hold_the_answer() -> None:
     hits = [hit(0, "Horarios de atención de lunes a viernes.", "https://x.co/contacto"),
             hit(1, "El Crédito Hogar se solicita en Bogotá, Medellín y Cartagena.", URL),
@@ -122,6 +137,25 @@ def test_an_english_question_keeps_a_spanish_copy_only_when_it_is_about_what_was
     assert SecondPass(ScriptedChatModel(reply=off_subject), 80, multilingual, 0.5).extract(question, hits,
                                                                                             context) == ""
     assert SecondPass(ScriptedChatModel(reply=answer), 80).extract(question, hits, context) == ""  # no embedder
+
+
+def test_a_not_found_gets_the_sentence_nearest_to_the_question_when_it_is_that_close(multilingual) -> None:
+    """A small model says "not found" on a unit whose sentence answers in other words: the second pass then gives
+    the sentence the embedder puts nearest the question (without the page's own question above it), and
+    nothing when no sentence is that close."""
+    savings = "https://www.ejemplo.com.co/ahorro"
+    hits = [Retrieved(chunk(0, "¿Cuánto cuesta la cuenta de ahorro Plus\nAbrir la cuenta de ahorro Plus es gratis\n"
+                               ", no cobra el gravamen 4x1.000 ni cuota de manejo.\nRecargas\nPuedes recargar la "
+                               "cuenta en cualquier almacén de la cadena.", savings, "Cuenta de ahorro Plus"),
+                      0.7, dense_score=0.7)]
+    second = SecondPass(ScriptedChatModel(reply="NO_ENCONTRADO"), 80, multilingual, nearest_min_similarity=0.67)
+    assert second.nearest("¿La cuenta de ahorro Plus cobra el gravamen del 4x1000 o cuota de manejo?", hits) == (
+        "Abrir la cuenta de ahorro Plus es gratis, no cobra el gravamen 4x1.000 ni cuota de manejo.")
+    assert second.nearest("¿Cuál es la tasa del crédito de vivienda?", hits) == ""
+    assert SecondPass(ScriptedChatModel(reply="NO_ENCONTRADO"), 80, nearest_min_similarity=0.67).nearest(
+        "¿Cobra el 4x1000?", hits) == ""  # no embedder
+    assert SecondPass(ScriptedChatModel(reply="NO_ENCONTRADO"), 80, multilingual).nearest(
+        "¿La cuenta de ahorro Plus cobra el gravamen del 4x1000 o cuota de manejo?", hits) == ""  # not configured
 
 
 def test_the_retriever_is_a_langchain_retriever(site, kb: Components) -> None:

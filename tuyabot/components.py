@@ -58,6 +58,7 @@ def chat_policy(settings: Settings) -> ChatPolicy:
         contact=s.support_contact, context_sentences=s.context_max_sentences,
         second_pass_min_score=s.grounding_second_pass_min_score,
         second_pass_min_similarity=s.grounding_second_pass_min_similarity,
+        nearest_min_similarity=s.grounding_nearest_min_similarity,
         min_answer_context_share=s.grounding_min_answer_share,
         complete_passage=s.answer_complete_passage, read_units=s.context_mode == "unit",
         unit_tries=s.context_unit_tries, search_with_previous_question=s.retrieval_followup_with_previous_question,

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     grounding_min_answer_share: float = Field(default=0.75, ge=0, le=1)
     grounding_second_pass_min_score: float = Field(default=0.5, ge=-1, le=1)
     grounding_second_pass_min_similarity: float = Field(default=0.6, ge=-1, le=1)
+    grounding_nearest_min_similarity: float = Field(default=0.67, ge=-1, le=2)
     max_question_chars: int = Field(default=1000, ge=1)
     support_contact: str = "01 8000 978 888"
 

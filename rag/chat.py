@@ -227,7 +227,8 @@ class ChatService:
         turn.timings["generate_ms"] = turn.timings.get("generate_ms", 0.0) + (time.perf_counter() - generating) * 1000
         for check in reveal.fired:
             _fired(turn, check)
-        text = self._grounded(turn, draft.text.strip(), context_text, standalone)  # check grounding
+        # check grounding; a draft stopped in a loop ("de seguro de seguro, de seguro de seguro,") is no answer
+        text = "" if draft.looped else self._grounded(turn, draft.text.strip(), context_text, standalone)
         if not text and reveal.shown.strip():  # a later sentence failed: the answer is the part that passed
             log.info("answer cut to its checked sentences (%d of %d characters)", len(reveal.shown.strip()),
                      len(draft.text.strip()))

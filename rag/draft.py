@@ -44,9 +44,10 @@ def could_be_marker(text: str) -> bool:
 
 @dataclass
 class Draft:
-    """The first-pass text as generated so far (shown or not)."""
+    """The first-pass text as generated so far (shown or not); ``looped``: generation was stopped in a loop."""
 
     text: str = ""
+    looped: bool = False
 
 
 class Drafter:
@@ -62,6 +63,7 @@ class Drafter:
         for piece in self.chain.stream({"context": context, "question": question}):
             if looping(draft.text + piece):
                 log.warning("generation stopped: the model repeats itself: %r", draft.text[-80:])
+                draft.looped = True
                 break
             draft.text += piece
             if not piece or (holding and could_be_marker(draft.text.lstrip())):

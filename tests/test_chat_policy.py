@@ -219,6 +219,23 @@ def test_a_customer_never_sees_text_the_checks_withdraw(site, kb: Components) ->
     assert "/tarjeta" in answer.sources[0].url
 
 
+def test_a_draft_stopped_in_a_loop_is_no_answer_beyond_what_was_shown(site, kb: Components) -> None:
+    """A small greedy model can repeat one phrase until its token limit; generation stops, and the loop is never
+    given as the answer: what passed the checks before it stays, else the question is declined."""
+    _, base = site
+    kb.indexer.index(base)
+    loop, said = [" de la tarjeta, y"] * 12, "La Tarjeta Oro es internacional."
+    for pieces, expected in ((["La Tarjeta Oro es internacional", *loop], None), ([said, " Funciona", *loop], said)):
+        chat = ChatService(kb.retriever, ScriptedChatModel(pieces=pieces), kb.conversations, chat_policy(kb.settings))
+        items = list(chat.stream(ConversationKey("test", "loop", "u"), "¿La Tarjeta Oro sirve fuera de Colombia?"))
+        answer = items[-1]
+        assert isinstance(answer, Answer) and "de la tarjeta, y de la tarjeta" not in answer.text
+        if expected is None:
+            assert answer.status == "no_answer" and "01 8000" in answer.text
+        else:
+            assert answer.status == "answered" and answer.text == expected
+
+
 def test_a_draft_that_passes_is_streamed_sentence_by_sentence_and_whole(site, kb: Components) -> None:
     _, base = site
     kb.indexer.index(base)

@@ -4,8 +4,8 @@ The metrics are those of the shared scorer's README (`../shared/eval/README.md`)
 (fact, followup, english) is right when its ``expect`` regexes match the normalised answer and cited
 when a source's path is among its pages, and an English question's answer is counted as in English or
 not (``rag.policy.language``); an answerable question answered but not right counts as a wrong answer (worse
-for a customer than a decline, which sends them to the line); an unanswerable one (out_of_scope, unknown, injection) is
-right when it was not answered. Normalised: lower case, accents removed, thousands separators between
+for a customer than a decline, which sends them to the line); an unanswerable one (out_of_scope, unknown,
+injection) is right when it was not answered. Normalised: lower case, accents removed, thousands separators between
 digits removed, white space folded.
 
 Halves: questions are grouped by the page that answers them (or by kind for the unanswerable ones),

@@ -219,6 +219,23 @@ def test_a_customer_never_sees_text_the_checks_withdraw(site, kb: Components) ->
     assert "/tarjeta" in answer.sources[0].url
 
 
+def test_a_not_found_is_answered_with_the_nearest_sentence_of_the_units_read(site, kb: Components) -> None:
+    """The model says "not found" and copies nothing; the sentence of the units read nearest the question is the
+    answer, cited from its page, and the timings say this rule answered."""
+    _, base = site
+    kb.indexer.index(base)
+    model = ScriptedChatModel(reply="NO_ENCONTRADO")
+    policy = dataclasses.replace(chat_policy(kb.settings), nearest_min_similarity=0.3)  # MiniLM's scale
+    chat = ChatService(kb.retriever, model, kb.conversations, policy)
+    answer = chat.answer(ConversationKey("test", "near", "u"), "¿La Tarjeta Oro sirve fuera de Colombia?")
+    assert answer.status == "answered"
+    assert answer.text == "Sí, la Tarjeta Oro es internacional y funciona en comercios de todo el mundo."
+    assert "/tarjeta" in answer.sources[0].url and answer.timings["fired_nearest_sentence"] == 1.0
+    off = ChatService(kb.retriever, model, kb.conversations, chat_policy(kb.settings))  # tests' settings: off
+    assert off.answer(ConversationKey("test", "near", "v"), "¿La Tarjeta Oro sirve fuera de Colombia?").status \
+        == "no_answer"
+
+
 def test_a_draft_stopped_in_a_loop_is_no_answer_beyond_what_was_shown(site, kb: Components) -> None:
     """A small greedy model can repeat one phrase until its token limit; generation stops, and the loop is never
     given as the answer: what passed the checks before it stays, else the question is declined."""

@@ -72,12 +72,10 @@ def _hits_change(**retriever: object) -> Fired:
     return fired
 
 
-RETRIEVER_OFF: dict[str, dict[str, object]] = {  # the variants that change the retriever, not the policy
-    "customer words -> page words (RETRIEVAL_SYNONYM_WEIGHT)": {"synonym_weight": 0.0},
-    "dense side's best among the first two hits": {"keep_dense_best": False},
-}
+RetrieverFields = dict[str, object]  # a variant that changes the retriever's fields, not the policy
+DENSE_BEST_OFF: RetrieverFields = {"keep_dense_best": False}
 # rule switched off -> (how, where it fired with all rules on)
-VARIANTS: dict[str, tuple[Change | None, Fired]] = {
+VARIANTS: dict[str, tuple[Change | RetrieverFields, Fired]] = {
     "all rules on": (_policy(), lambda q, r, c: True),
     "next unit when the first holds no answer (CONTEXT_UNIT_TRIES=1)": (_policy(unit_tries=1),
                                                                         _timing("units_read", 1.0)),
@@ -94,8 +92,8 @@ VARIANTS: dict[str, tuple[Change | None, Fired]] = {
     "nearest sentence after a not found (GROUNDING_NEAREST_MIN_SIMILARITY)": (
         _policy(nearest_min_similarity=2.0), _timing("fired_nearest_sentence")),
     "topic gate (Rules.topic_gate)": (_rules(topic_gate=False), _timing("fired_topic_gate")),
-    "customer words -> page words (RETRIEVAL_SYNONYM_WEIGHT)": (None, _customer_words),
-    "dense side's best among the first two hits": (None, _hits_change(keep_dense_best=False)),
+    "customer words -> page words (RETRIEVAL_SYNONYM_WEIGHT)": ({"synonym_weight": 0.0}, _customer_words),
+    "dense side's best among the first two hits": (DENSE_BEST_OFF, _hits_change(**DENSE_BEST_OFF)),
 }
 
 
@@ -132,9 +130,9 @@ def main() -> None:
                 continue
             if args.only and name != "all rules on" and not any(o.lower() in name.lower() for o in args.only):
                 continue
-            retriever = components.retriever.model_copy(update=RETRIEVER_OFF.get(name, {}))
-            chat = ChatService(retriever, components.generator, components.conversations,
-                               (change or _policy())(base))
+            fields, policy = (change, base) if isinstance(change, dict) else ({}, change(base))
+            chat = ChatService(components.retriever.model_copy(update=fields), components.generator,
+                               components.conversations, policy)
             asked = [q for q in chosen if not reference or can_fire(q, reference[q["id"]], components)]
             fresh = {r["id"]: r for r in answer_records(chat, asked, run_id=f"rules-{time.time():.0f}")}
             records = [fresh.get(q["id"]) or reference[q["id"]] for q in chosen]

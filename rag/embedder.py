@@ -74,3 +74,7 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         vector = self.model.encode_query([text], normalize_embeddings=True, convert_to_numpy=True)[0]
         return np.asarray(vector, dtype=np.float32)
+
+    def similarities(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """The cosine of each text (embedded as a document) to the question (embedded as a query)."""
+        return self.embed_documents(texts) @ self.embed_query(question)

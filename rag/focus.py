@@ -59,8 +59,7 @@ def focus(question: str, hits: Sequence[Retrieved], embedder: Embedder, max_unit
     units = [Unit(i, j, text) for i, h in enumerate(hits) for j, text in enumerate(units_of(h.chunk.text))]
     if not units:
         return ""
-    vectors = embedder.embed_documents([f"{hits[u.hit].chunk.header}: {u.text}" for u in units])
-    similarity = np.asarray(vectors) @ np.asarray(embedder.embed_query(question))
+    similarity = embedder.similarities(question, [f"{hits[u.hit].chunk.header}: {u.text}" for u in units])
     best = sorted(np.argsort(-similarity)[:max_units].tolist(), key=lambda k: (units[k].hit, units[k].position))
     blocks: list[str] = []
     for index, hit in enumerate(hits):

@@ -4,7 +4,7 @@ the question's subject). The pages are Spanish: for an English question, "on the
 embedder (the question's and the sentence's vectors close), since their words cannot match.
 
 The model is asked to copy it first; when it copies nothing that passes, the sentence of the units read that
-the embedder puts closest to the question is given, if it is that close (``nearest_min_similarity``, None:
+the embedder puts closest to the question is given, if it is that close (``nearest_min_similarity``, above 1:
 never) and passes the same checks: a small model says "not found" on a unit whose sentence answers in other
 words ("no tiene cobro de 4x1.000" for "¿cobra el 4x1000?")."""
 
@@ -14,7 +14,6 @@ import logging
 import re
 from collections.abc import Sequence
 
-import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
@@ -34,7 +33,7 @@ SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:])")  # "es gratis , no tiene":
 class SecondPass:
     def __init__(self, model: BaseChatModel, max_tokens: int, embedder: Embedder | None = None,
                  min_cross_lingual_similarity: float = 1.0, rules: Rules = DEFAULT_RULES,
-                 nearest_min_similarity: float | None = None) -> None:
+                 nearest_min_similarity: float = 2.0) -> None:
         self.chain = EXTRACT_PROMPT | model.bind(max_tokens=max_tokens) | StrOutputParser()
         self.embedder = embedder
         self.min_cross_lingual_similarity = min_cross_lingual_similarity
@@ -56,14 +55,13 @@ class SecondPass:
     def nearest(self, question: str, hits: Sequence[Retrieved]) -> str:
         """The sentence of ``hits`` closest to the question by the embedder, if at least
         ``nearest_min_similarity`` close and supported ("" otherwise)."""
-        if self.embedder is None or self.nearest_min_similarity is None or self.nearest_min_similarity > 1.0:
+        if self.embedder is None or self.nearest_min_similarity > 1.0:  # a cosine is at most 1: off
             return ""
         found = [(f"{h.chunk.header}: {unit}", said) for h in hits for unit, said in units_and_answers(h.chunk.text)]
         if not found:
             return ""
-        similarity = np.asarray(self.embedder.embed_documents([g for g, _ in found])) @ \
-            np.asarray(self.embedder.embed_query(question))
-        best = int(np.argmax(similarity))
+        similarity = self.embedder.similarities(question, [grounding for grounding, _ in found])
+        best = int(similarity.argmax())
         grounding, text = found[best]
         english = policy.language(question) == "en"
         context = "\n".join(h.chunk.text for h in hits)
@@ -78,6 +76,6 @@ class SecondPass:
         the words)."""
         if policy.language(question) != "en" or self.embedder is None or not grounding:
             return None
-        similarity = float(self.embedder.embed_documents([grounding])[0] @ self.embedder.embed_query(question))
+        similarity = float(self.embedder.similarities(question, [grounding])[0])
         log.info("second pass for an English question: similarity %.2f to the sentence it copied", similarity)
         return similarity >= self.min_cross_lingual_similarity

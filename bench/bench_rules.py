@@ -5,7 +5,7 @@ components, without the answer cache (a variant must never be served another's a
 so switching off a rule that did not fire on a question leaves its answer as it was: each answer's timings
 say which rules changed its course (``fired_*``, ``units_read``, ``second_pass_ms``, ``completed_chars``),
 and a variant asks again only the questions where its rule fired with all rules on (every follow-up, whose
-earlier turns are not recorded; for the synonyms, every question holding a customer word). The others keep
+earlier turns are not recorded; for a retriever rule, every question whose hits it changes). The others keep
 the all-rules record. Prints one row per variant (rag.scoring's metrics, questions asked again, the change in
 accuracy against all rules on) and writes each variant's records. A rule whose row shows no loss when it is
 off does not earn its place.
@@ -28,18 +28,12 @@ from rag.chat import ChatPolicy, ChatService
 from rag.evaluation import answer_records, load_questions
 from rag.hardware import SHOWN_FLAGS, cpu_flags, cpu_model
 from rag.scoring import halves, score
-from rag.synonyms import expand
-from rag.text import tokens
 from tuyabot.components import Components, chat_policy
 from tuyabot.settings import get_settings
 
 QUESTIONS = REPO / "bench" / "eval" / "questions.jsonl"
 Change = Callable[[ChatPolicy], ChatPolicy]
 Question = dict[str, Any]
-
-
-def _rules(**changes: object) -> Change:
-    return lambda p: dataclasses.replace(p, rules=dataclasses.replace(p.rules, **changes))
 
 
 def _policy(**changes: object) -> Change:
@@ -55,11 +49,6 @@ def _follow_up(q: Question) -> bool:
 
 def _timing(name: str, above: float = 0.0) -> Fired:
     return lambda q, r, c: _follow_up(q) or r.get("timings", {}).get(name, 0.0) > above
-
-
-def _customer_words(q: Question, r: dict[str, Any], c: Components) -> bool:
-    terms = tokens(q["turns"][-1])
-    return _follow_up(q) or expand(terms, c.settings.retrieval_synonym_weight) != expand(terms, 0.0)
 
 
 def _hits_change(**retriever: object) -> Fired:
@@ -81,18 +70,14 @@ VARIANTS: dict[str, tuple[Change | RetrieverFields, Fired]] = {
                                                                         _timing("units_read", 1.0)),
     "previous question in a follow-up's search": (_policy(search_with_previous_question=False),
                                                   lambda q, r, c: _follow_up(q)),
-    "decline on weak retrieval (GROUNDING_MIN_SCORE)": (_policy(min_dense_score=-1.0),
+    "out of scope on weak retrieval (GROUNDING_MIN_SCORE)": (_policy(min_dense_score=-1.0),
                                                         _timing("fired_min_dense_score")),
     "answer terms in the pages (GROUNDING_MIN_ANSWER_SHARE)": (_policy(min_answer_context_share=0.0),
                                                                _timing("fired_answer_share")),
-    "figure given for its own subject (Rules.figure_subjects)": (_rules(figure_subjects=False),
-                                                                 _timing("fired_figure_subjects")),
     "second pass (GROUNDING_SECOND_PASS_MIN_SCORE)": (_policy(second_pass_min_score=2.0), _timing("second_pass_ms")),
     "passage completion (ANSWER_COMPLETE_PASSAGE)": (_policy(complete_passage=False), _timing("completed_chars")),
     "nearest sentence after a not found (GROUNDING_NEAREST_MIN_SIMILARITY)": (
         _policy(nearest_min_similarity=2.0), _timing("fired_nearest_sentence")),
-    "topic gate (Rules.topic_gate)": (_rules(topic_gate=False), _timing("fired_topic_gate")),
-    "customer words -> page words (RETRIEVAL_SYNONYM_WEIGHT)": ({"synonym_weight": 0.0}, _customer_words),
     "dense side's best among the first two hits": (DENSE_BEST_OFF, _hits_change(**DENSE_BEST_OFF)),
 }
 

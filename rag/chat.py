@@ -71,7 +71,7 @@ class ChatPolicy:
     top_k: int
     follow_chunks: int
     history_messages: int
-    min_dense_score: float
+    min_dense_score: float  # below it no page is near the question: declined as out of scope, no model call
     max_new_tokens: int
     rewrite_max_new_tokens: int
     max_question_chars: int
@@ -159,14 +159,11 @@ class ChatService:
     def _answer_from(self, turn: Turn, standalone: str, hits: list[Retrieved]):  # type: ignore[no-untyped-def]
         """From the retrieved hits to the answer: context, first pass (on the next unit while the one read does
         not hold the answer), checks, second pass, citations. Yields the visible draft; returns the ``Answer``."""
-        on_topic = not self.policy.rules.topic_gate or policy.mentions_tuya_topic(standalone)
-        if not on_topic:
-            _fired(turn, "topic_gate")
         best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
-        if not hits or best_dense < self.policy.min_dense_score:
+        if not hits or best_dense < self.policy.min_dense_score:  # no page is near: not about TUYA's products
             if hits:  # with no hit at all the answer is declined whatever the threshold
                 _fired(turn, "min_dense_score")
-            return self._decline(turn, "no_answer" if on_topic else "out_of_scope", hits, standalone)
+            return self._decline(turn, "out_of_scope", hits, standalone)
         contexts = self._timed(turn, "context_ms", self._contexts, standalone, hits)
         text, (context, context_text) = "", contexts[0]
         for candidate in contexts:
@@ -175,7 +172,7 @@ class ChatService:
             if text:
                 context, context_text = candidate
                 break
-        if not text and on_topic and best_dense >= self.policy.second_pass_min_score:  # second pass
+        if not text and best_dense >= self.policy.second_pass_min_score:  # second pass
             text = self._timed(turn, "second_pass_ms", self.second_pass.extract, standalone, context, context_text)
             if not text:  # the model copied nothing: the sentence of the units read nearest to the question
                 read = [hit for unit_hits, _ in contexts for hit in unit_hits]
@@ -187,7 +184,7 @@ class ChatService:
                 text = policy.quoted(text, turn.lang)
                 yield text
         if not text:
-            return self._decline(turn, "no_answer" if on_topic else "out_of_scope", context, standalone)
+            return self._decline(turn, "no_answer", context, standalone)
         if rest := self._rest_of_passage(turn, text, context):  # complete the passage
             turn.timings["completed_chars"] = float(len(rest))
             text = f"{text} {rest}"
@@ -217,8 +214,7 @@ class ChatService:
         """Generate on one context: yields the checked sentences as they come; returns the grounded text ("" for
         "not found" or an answer the checks refused with nothing shown)."""
         draft = Draft()
-        reveal = CheckedReveal(context_text, standalone, min_context_share=self._min_share(turn.lang),
-                               rules=self.policy.rules)
+        reveal = CheckedReveal(context_text, standalone, min_context_share=self._min_share(turn.lang))
         generating = time.perf_counter()
         for piece in self.drafter.stream(context_text, asked(standalone, turn.lang), draft):  # generate
             turn.timings.setdefault("first_token_ms", turn.since_start_ms())
@@ -270,8 +266,7 @@ class ChatService:
         question hold (an invented list of products, say)."""
         if not text or says_not_found(text):
             return ""
-        reason = unsupported_reason(text, context_text, question, min_context_share=self._min_share(turn.lang),
-                                    rules=self.policy.rules)
+        reason = unsupported_reason(text, context_text, question, min_context_share=self._min_share(turn.lang))
         if reason:
             _fired(turn, reason.check)
             log.warning("answer dropped: %s: %r", reason.why, text[:200])

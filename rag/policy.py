@@ -17,9 +17,6 @@ class Rules:
     ``rag.chat.ChatPolicy``'s). Chosen on the tune half of bench/eval only; README "What each rule buys" gives
     what switching each off costs there (``bench/bench_rules.py``)."""
 
-    # grounding (rag.support): a figure given for another entity than the page gives it for
-    figure_subjects: bool = True  # off: more answers kept, some with a phone line or rate of another entity
-    figure_subject_share: float = 0.5  # higher: a figure's sentence must repeat more of its page place's subject
     # completion (rag.completion): the rest of a passage the answer quotes in part
     complete_min_drawn_share: float = 0.6  # lower: more answers completed, some from a line they were not drawn from
     complete_covered_share: float = 0.5  # lower: a sentence counts as said sooner (less repeated, more left out)
@@ -28,8 +25,6 @@ class Rules:
     extract_min_coverage: float = 0.5  # higher: fewer off-subject copies, fewer right ones
     extract_min_context_share: float = 0.9  # lower: copies that are less the page's own words pass
     extract_min_new_terms: int = 2  # lower: an echo of the question counts as an answer
-    # scope: a question naming none of TUYA's topics is declined as out of scope and gets no second pass
-    topic_gate: bool = True  # off: every question is taken as about TUYA (no "only TUYA" reply)
 
 
 DEFAULT_RULES = Rules()
@@ -52,16 +47,6 @@ INJECTION = re.compile(
     r"|\breveal (?:your|the) (?:prompt|instructions)\b"
     rf"|{_COMMAND_START}(?:actua como|act as|you are now|pretend to be)\b",
 )
-# What TUYA's pages are about, as word beginnings ("tarjeta" -> "tarjetas"), never letters inside another word
-# ("app" is not in "happy", "rate" not in "pirates", "pago" not in "apagon"); the short English ones whole.
-TUYA_TOPIC = re.compile(
-    r"\b(?:tuya|tarjeta|credicompra|credito|credit|prestamo|loan|tuyapay|cuenta|account|seguro|insurance|"
-    r"asistencia|assistance|pago|pagar|payment|cuota|tasa|interes|interest|extracto|statement|saldo|balance|cupo|"
-    r"avance|retiro|retirar|withdraw|recarga|exito|carulla|surtimax|banco|bank|ahorro|saving|inversion|accionista|"
-    r"shareholder|garantia|cajero|deuda|debt|mora|plazo|monto|efectivo|transferencia|transfer|bloque|fraude|"
-    r"sucursal|oficina|horario|linea|telefono|phone|financ|compra|purchase|gobierno corporativo|sostenibilidad)"
-    r"|\b(?:cdt|app|apps|atm|pay|rate|rates|card|cards|cash)\b",
-)
 REPLIES: dict[Language, dict[Status, str]] = {
     "es": {
         "no_answer": "No encontré esa información en las páginas de TUYA. Puedes consultarla en tuya.com.co o "
@@ -83,10 +68,6 @@ REPLIES: dict[Language, dict[Status, str]] = {
 
 def is_injection(text: str) -> bool:
     return bool(INJECTION.search(fold(text)))
-
-
-def mentions_tuya_topic(text: str) -> bool:
-    return bool(TUYA_TOPIC.search(fold(text)))
 
 
 def language(text: str) -> Language:

@@ -71,7 +71,6 @@ class HybridRetriever(BaseRetriever):
     k: int
     dense_weight: float = 1.0
     sparse_weight: float = 1.0
-    synonym_weight: float = 0.0  # the weight of the page words a customer word stands for (rag.synonyms)
     keep_dense_best: bool = True  # the dense side's best chunk is among the first two hits (``fuse``)
 
     def search(self, query: str, k: int, query_vector: np.ndarray | None = None) -> list[Retrieved]:
@@ -82,7 +81,7 @@ class HybridRetriever(BaseRetriever):
         dense = None
         if self.mode in ("hybrid", "dense"):
             dense = query_vector if query_vector is not None else self.embedder.embed_query(query)
-        sparse = encode_query(query, self.synonym_weight) if self.mode in ("hybrid", "sparse") else None
+        sparse = encode_query(query) if self.mode in ("hybrid", "sparse") else None
         lists = self.store.search(dense, sparse, max(k, self.candidates))
         ranked: dict[str, tuple[float, Sequence[StoredHit]]] = {}
         if dense is not None:

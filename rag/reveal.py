@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from rag.draft import says_not_found
-from rag.policy import DEFAULT_RULES, Rules
 from rag.support import invented_numbers, unsupported_reason
 
 SENTENCE_END = re.compile(r"[.!?…:;](?=\s)|\n")
@@ -21,11 +20,10 @@ WORD = re.compile(r"[^\W\d_]{2,}")  # a list marker ("1.") or a bare figure is n
 class CheckedReveal:
     """Feeds on the draft's pieces and hands out the newly passed text (``add``); ``shown`` is all of it."""
 
-    def __init__(self, context: str, question: str, *, min_context_share: float, rules: Rules = DEFAULT_RULES) -> None:
+    def __init__(self, context: str, question: str, *, min_context_share: float) -> None:
         self.context = context
         self.question = question
         self.min_context_share = min_context_share
-        self.rules = rules
         self.fired: set[str] = set()  # the checks that held a sentence back, at least for a while
         self.draft = ""
         self.shown = ""
@@ -46,7 +44,7 @@ class CheckedReveal:
             self.stopped = True
             return ""
         reason = unsupported_reason(candidate.strip(), self.context, self.question,
-                                    min_context_share=self.min_context_share, rules=self.rules)
+                                    min_context_share=self.min_context_share)
         if reason:
             self.fired.add(reason.check)
             return ""  # too few of its terms in the pages, so far: a longer draft may pass

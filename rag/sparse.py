@@ -1,7 +1,7 @@
 """BM25-style sparse vectors computed offline (no hub download): search terms of ``rag.text``, TF saturation.
 
 Documents get BM25 term weights (k1, b, average length of the indexed chunks); queries get weight
-1 per distinct term (and synonyms less). The IDF factor is applied by Qdrant (sparse vectors with the IDF modifier).
+1 per distinct term. The IDF factor is applied by Qdrant (sparse vectors with the IDF modifier).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import zlib
 from collections import Counter
 from collections.abc import Sequence
 
-from rag.synonyms import expand
 from rag.text import tokens
 from storage.records import SparseVector
 
@@ -38,12 +37,7 @@ def encode_documents(texts: Sequence[str]) -> list[SparseVector]:
     return vectors
 
 
-def encode_query(text: str, synonym_weight: float = 0.0) -> SparseVector:
-    """Weight 1 per distinct term of the query, plus the page words its customer words stand for
-    (``rag.synonyms``) at ``synonym_weight`` (0: none)."""
-    weights: dict[int, float] = {}
-    for term, weight in expand(tokens(text), synonym_weight).items():
-        idx = term_index(term)
-        weights[idx] = max(weights.get(idx, 0.0), weight)
-    indices = sorted(weights)
-    return SparseVector(indices, [weights[i] for i in indices])
+def encode_query(text: str) -> SparseVector:
+    """Weight 1 per distinct term of the query."""
+    indices = sorted({term_index(term) for term in tokens(text)})
+    return SparseVector(indices, [1.0] * len(indices))

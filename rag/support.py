@@ -2,8 +2,7 @@
 
 Cheap lexical checks on the retrieval tokens (accents folded, Spanish stems, numbers without
 separators). They catch the failures that matter most for a financial bot: a figure that is in no
-retrieved page as written (an invented rate, amount or phone number), a figure given for another entity
-than the one the pages give it for (IGS's line given as TUYA's), an answer whose words are largely in no
+retrieved page as written (an invented rate, amount or phone number), an answer whose words are largely in no
 page (an invented list of products), and a copied sentence that does not touch the question's
 subject (the model answering something else instead of saying "not found").
 """
@@ -11,21 +10,19 @@ subject (the model answering something else instead of saying "not found").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
 from rag.focus import units_of
 from rag.policy import DEFAULT_RULES, Rules
 from rag.retriever import Retrieved
-from rag.text import leads, tokens
+from rag.text import tokens
 
 GENERIC = frozenset({"tuy", "pued", "hac", "tien", "quier", "sab", "actual"})
 # a figure as written: digits with their separators, a phone number's groups ("(601) 745 5420") joined
 FIGURE = re.compile(r"\d(?:[.,:'’]?\d)*(?:[ \t()\-–]+\d(?:[.,:'’]?\d)*)*")
 GROUP_SEPARATOR = re.compile(r"[ \t()\-–]+")
-BLOCK_START = re.compile(r"^\[\d+\] ", re.MULTILINE)  # the context's numbered chunks (rag.context, rag.focus)
-NAME = re.compile(r"(?<![.!?:\n]\s)(?<![¿¡])(?<!^)\b[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+", re.MULTILINE)  # not a sentence's first
 
 
 def figures(text: str) -> set[str]:
@@ -55,52 +52,6 @@ def _context_figures(context: str) -> frozenset[str]:
     return frozenset(written_figures(context))
 
 
-def figure_scopes(context: str) -> Iterator[str]:
-    """Each context line holding a figure with what says whose it is: its chunk's title and heading, the other
-    lines of the list it sits in, and the line introducing that list ("Deberás comunicarte a las líneas de
-    atención de Sura…:")."""
-    for block in BLOCK_START.split(context):
-        lines = block.strip().splitlines()  # the first: the chunk's title and heading
-        holds = [bool(figures(line)) for line in lines]
-        for i in range(len(lines)):
-            if not holds[i]:
-                continue
-            start = i
-            while start > 1 and holds[start - 1]:
-                start -= 1
-            if start > 1 and leads(lines[start - 1]):
-                start -= 1
-            yield "\n".join(lines[:1] + lines[max(start, 1):i + 1])
-
-
-@lru_cache(maxsize=8)
-def _figure_places(context: str) -> tuple[list[tuple[set[str], set[str]]], set[str]]:
-    """Each figure place of a context (its figures, its terms) and all the context's terms; computed once per
-    context, which every checked sentence of a streamed draft reads again. Read only."""
-    return [(written_figures(scope), set(tokens(scope))) for scope in figure_scopes(context)], set(tokens(context))
-
-
-def misattributed_figures(answer: str, context: str, question: str,
-                          min_subject_share: float = DEFAULT_RULES.figure_subject_share) -> set[str]:
-    """Figures the answer gives for an entity that no place of the context gives them for: a phone number or a
-    rate of one insurer, bank, card or city given as another's. Every name the answer's sentence writes with
-    the figure (a capitalised word the pages know) must be in the figure's place in the context (its line,
-    list and list heading, chunk title), and so must ``min_subject_share`` of the question's terms the sentence
-    repeats."""
-    scopes, known = _figure_places(context)
-    asked = set(tokens(question))
-    wrong: set[str] = set()
-    for sentence in units_of(answer):
-        said = {t for t in tokens(sentence) if not t.isdigit()} & known - GENERIC
-        named = {t for word in NAME.findall(sentence) for t in tokens(word)} & said
-        subject = said & asked
-        for figure in figures(sentence):
-            if not any(figure in found and named <= terms
-                       and len(subject & terms) >= min_subject_share * len(subject) for found, terms in scopes):
-                wrong.add(figure)
-    return wrong
-
-
 def question_coverage(answer: str, question: str) -> float:
     """Share of the question's content terms that the answer mentions."""
     asked = {t for t in tokens(question) if not t.isdigit()} - GENERIC
@@ -118,26 +69,19 @@ def context_share(answer: str, context: str) -> float:
 
 
 class Unsupported(NamedTuple):
-    """Why an answer is a guess: the check that refused it ("invented_figures", "figure_subjects",
-    "answer_share") and the reason in words."""
+    """Why an answer is a guess: the check that refused it ("invented_figures", "answer_share")
+    and the reason in words."""
 
     check: str
     why: str
 
 
-def unsupported_reason(answer: str, context: str, question: str, *, min_context_share: float,
-                       rules: Rules = DEFAULT_RULES) -> Unsupported | None:
-    """Why a generated answer is a guess (None when it is not): a figure in no page, a figure given for another
-    entity (``rules``), or too few of its terms in the pages or the question (``min_context_share``; 0 checks
-    figures only)."""
+def unsupported_reason(answer: str, context: str, question: str, *, min_context_share: float) -> Unsupported | None:
+    """Why a generated answer is a guess (None when it is not): a figure in no page, or too few of its terms in
+    the pages or the question (``min_context_share``; 0 checks figures only)."""
     invented = invented_numbers(answer, context)
     if invented:
         return Unsupported("invented_figures", f"figures {sorted(invented)} are in no retrieved page")
-    misattributed = misattributed_figures(answer, context, question, rules.figure_subject_share) \
-        if rules.figure_subjects else set()
-    if misattributed:
-        return Unsupported("figure_subjects", f"figures {sorted(misattributed)} are given for a subject no "
-                           "retrieved page gives them for")
     share = context_share(answer, f"{context}\n{question}")
     if share < min_context_share:
         return Unsupported("answer_share", f"only {100 * share:.0f}% of its terms are in the retrieved pages")

@@ -79,17 +79,7 @@ def test_honest_questions_are_never_taken_for_injections(text: str) -> None:
     assert not policy.is_injection(text)
 
 
-@pytest.mark.parametrize(("text", "on_topic"), [
-    ("I'm happy today, tell me a story", False), ("Tell me about pirates", False),
-    ("¿Qué pasó en el apagón de ayer?", False), ("¿Quién ganó el mundial de fútbol de 2010?", False),
-    ("How can I contact assistance?", True), ("Is there an app?", True), ("What are the rates?", True),
-    ("¿Tuya tiene cuentas de ahorro para niños?", True), ("¿Cómo pago mi tarjeta?", True),
-])
-def test_the_topic_is_read_from_whole_words(text: str, on_topic: bool) -> None:
-    assert policy.mentions_tuya_topic(text) is on_topic
-
-
-def test_language_and_topic() -> None:
+def test_the_language_is_read_from_function_words() -> None:
     assert policy.language("How much cash can I withdraw from TuyaPay per day?") == "en"
     assert policy.language("¿Cuánto puedo retirar de TuyaPay al día?") == "es"
 
@@ -104,6 +94,12 @@ def test_refusals_are_polite_stored_and_never_call_the_model(site, kb: Component
     empty = chat.answer(key, "   ")
     assert empty.status == "out_of_scope" and "TUYA" in empty.text
     assert [t.role for t in kb.conversations.history(key)] == ["user", "assistant", "user", "assistant"]
+    # no page is near it: with MiniLM, off-topic questions reach 0.45-0.49 against the fixture pages (0.3 is
+    # EmbeddingGemma's bound: its off-topic eval questions stay under it)
+    minilm_scale = ChatService(kb.retriever, no_model(), kb.conversations,
+                               dataclasses.replace(chat_policy(kb.settings), min_dense_score=0.5))
+    off_topic = minilm_scale.answer(ConversationKey("test", "c", "v"), "¿Quién ganó el mundial de fútbol de 2010?")
+    assert off_topic.status == "out_of_scope" and "Solo puedo ayudarte" in off_topic.text
 
 
 def ask_recorder(site, kb: Components, reply: str, question: str,  # type: ignore[no-untyped-def]
@@ -138,7 +134,7 @@ def test_when_the_best_unit_does_not_hold_the_answer_the_next_one_is_read(site, 
     """A fact only the site-wide contact block holds, asked with a product's name: the product's page ranks
     first, the block's unit is read next."""
     kb.indexer.index(site[1])
-    question = "¿A qué hora puedo bloquear la Tarjeta Oro?"
+    question = "¿Hasta qué horas puedo bloquear la Tarjeta Oro?"
     reply = "Lunes a viernes de 7:00 am a 7:00 pm – Bloqueos de tarjeta las 24 horas."
     model = ScriptedChatModel(reply=reply, only_from_context=True)  # answers only from the unit holding it
     for tries, status in ((1, "no_answer"), (2, "answered")):
@@ -175,8 +171,8 @@ def test_a_follow_up_whose_rewrite_dropped_the_product_still_reads_its_page(site
                                       sources=[f"{fixture_site.CANONICAL}/credito"])
         answer = chat.answer(key, "¿Y en qué ciudades?")
         assert answer.standalone_question == "¿En qué ciudades se solicita?"
-        read = {r.chunk.url for r in answer.retrieved}
-        assert (f"{fixture_site.CANONICAL}/credito" in read) == with_previous, read
+        read_credito = any(reply in prompt for prompt in model.prompts)  # the Crédito Hogar page was read
+        assert read_credito == with_previous, model.prompts
         assert (answer.status == "answered") == with_previous
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.retriever import Retrieved
-from rag.support import evidence, figures, invented_numbers, misattributed_figures, question_coverage, supported
+from rag.support import evidence, figures, invented_numbers, question_coverage, supported
 from storage.records import Chunk
 
 CONTEXT = """[1] Credicompras › ¿Puedo pagar la garantía en una cuota?
@@ -60,33 +60,6 @@ def test_the_not_found_marker_is_recognised_however_the_model_spells_it() -> Non
         assert says_not_found(spelt), spelt
     assert not says_not_found("No, la tarjeta no se encuentra disponible.")
     assert "NO_ENCONTRADO".startswith(marker_form("No_ENC"))  # held back while it is being streamed
-
-
-SEGUROS = """[1] Seguros y asistencias › ¿Cómo reclamar?
-Deberás comunicarte a las líneas de atención de Sura para hacer uso de tu seguro:
-Bogotá: (601) 437 8888
-Resto del país: 01 8000 526 556
-Para solicitar asistencia con IGS debes comunicarte a:
-Línea nacional: 01 8000 944 557
-
-[2] Credicompras
-Contáctanos a través de nuestro Centro de Atención Telefónico:
-Bogotá: 601 482 4804
-A nivel nacional: 01 8000 978 888"""
-
-
-def test_a_figure_must_be_given_for_the_entity_the_pages_give_it_for() -> None:
-    question = "¿Cuál es la línea nacional del centro de atención telefónico?"
-    right = "La línea nacional del centro de atención telefónico es 01 8000 978 888."
-    assert misattributed_figures(right, SEGUROS, question) == set()
-    assert misattributed_figures("Es el 01 8000 978 888.", SEGUROS, question) == set()
-    other = "La línea nacional del centro de atención telefónico es 01 8000 944 557."  # IGS's line
-    assert misattributed_figures(other, SEGUROS, question) == {"018000944557"}
-    sura = "¿Cuál es la línea de Sura en Bogotá?"
-    assert misattributed_figures("La línea de Sura en Bogotá es (601) 437 8888.", SEGUROS, sura) == set()
-    assert misattributed_figures("La línea de Sura en Bogotá es 601 482 4804.", SEGUROS, sura) == {"6014824804"}
-    assert misattributed_figures("Para IGS, la línea nacional es 01 8000 944 557.", SEGUROS, sura) == set()
-    assert misattributed_figures("Para Sura, la línea nacional es 01 8000 944 557.", SEGUROS, sura) == {"018000944557"}
 
 
 def test_figures_are_read_as_written() -> None:

@@ -106,8 +106,7 @@ class Components:
     def retriever(self) -> HybridRetriever:
         s = self.settings
         return HybridRetriever(store=self.store, embedder=self.embedder, mode=s.retrieval_mode,
-                               candidates=s.retrieval_candidates, k=s.retrieval_top_k,
-                               synonym_weight=s.retrieval_synonym_weight)
+                               candidates=s.retrieval_candidates, k=s.retrieval_top_k)
 
     @cached_property
     def conversations(self) -> ConversationStore:

@@ -85,7 +85,6 @@ class Settings(BaseSettings):
     retrieval_candidates: int = Field(default=30, ge=1)
     retrieval_follow_chunks: int = Field(default=2, ge=0)
     retrieval_followup_with_previous_question: bool = True
-    retrieval_synonym_weight: float = Field(default=0.5, ge=0, le=1)
     context_max_sentences: int = Field(default=0, ge=0)
     context_mode: Literal["unit", "chunks"] = "unit"
     context_unit_tries: int = Field(default=2, ge=1)

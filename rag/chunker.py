@@ -4,20 +4,23 @@ Blocks are packed in document order into chunks of at most ``max_chars``; a new 
 new chunk once the current one holds ``min_chars``. A table row never leaves its column headers
 (each row line names them), and a table that fits stays whole in one chunk.
 
-Many pages are flat paragraphs whose structure is only in the text: a short label line
-("Vehículos", "Tarjeta Carulla Mastercard Black"), a question, or a line ending with a colon
-introduces the lines after it ("Estos son los bancos…:" then one bank a line). Such a lead line is
-kept in one chunk with what it introduces, and a chunk that is already ``min_chars`` long ends
-before a label rather than cutting the labelled text from its subject.
+Every line of a chunk is typed once, here (``scraper.layout``: a table row and a section heading joined into
+a chunk from the page's structure, a flat line from its layout), and the chunk carries the kinds. A line
+that introduces the next (a label such as "Vehículos", a question, a line ending with a colon) is kept in one
+chunk with what it introduces, and a chunk that is already ``min_chars`` long ends before such an entry
+rather than cutting the labelled text from its subject.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rag.text import leads, sentences
+from rag.text import sentences
+from scraper.layout import LEADS, line_kind
 from scraper.page import Page, Table
 from storage.records import Chunk, chunk_id
+
+Piece = tuple[str, str, tuple[str, ...]]  # (section heading, text, the kind of each of its lines)
 
 
 def chunk_pages(pages: Iterable[Page], max_chars: int, min_chars: int) -> list[Chunk]:
@@ -25,55 +28,60 @@ def chunk_pages(pages: Iterable[Page], max_chars: int, min_chars: int) -> list[C
 
 
 def chunk_page(page: Page, max_chars: int, min_chars: int) -> list[Chunk]:
-    pieces: list[tuple[str, str]] = []  # (heading, text) units in document order
+    pieces: list[Piece] = []  # in document order
     for section in page.sections:
         for block in section.blocks:
             if isinstance(block, Table):
-                pieces.extend((section.heading, part) for part in _table_parts(block, max_chars))
+                pieces.extend((section.heading, part, ("row",) * (part.count("\n") + 1))
+                              for part in _table_parts(block, max_chars))
             else:
-                pieces.extend((section.heading, part) for part in _split_long(block, max_chars))
+                pieces.extend((section.heading, part, tuple(line_kind(line) for line in part.split("\n")))
+                              for part in _split_long(block, max_chars))
 
     chunks: list[Chunk] = []
-    heading, last_heading, body = "", "", []
+    heading, last_heading, body, kinds = "", "", [], []
 
     def emit() -> None:
         if body:
             pos = len(chunks)
-            chunks.append(Chunk(chunk_id(page.url, pos), page.url, page.title, heading, "\n".join(body), pos))
+            chunks.append(Chunk(chunk_id(page.url, pos), page.url, page.title, heading, "\n".join(body), pos,
+                                kinds=tuple(kinds)))
 
-    for piece_heading, text, labelled in _groups(pieces, max_chars):
+    for (piece_heading, text, piece_kinds), introduced in _entries(pieces, max_chars):
         size = sum(len(t) + 1 for t in body)
         new_section = piece_heading != last_heading
-        if body and (size + len(text) > max_chars or ((new_section or labelled) and size >= min_chars)):
+        if body and (size + len(text) > max_chars or ((new_section or introduced) and size >= min_chars)):
             emit()
-            body = []
+            body, kinds = [], []
         if not body:
             heading = piece_heading
         elif new_section and piece_heading:  # a small section joins the chunk under its own heading line
             body.append(f"{piece_heading}:")
+            kinds.append("heading")
         last_heading = piece_heading
         body.append(text)
+        kinds.extend(piece_kinds)
     emit()
     return chunks
 
 
-def _groups(pieces: list[tuple[str, str]], max_chars: int) -> list[tuple[str, str, bool]]:
-    """Pieces joined into (heading, text, starts_with_label) groups: lead lines with what they introduce,
-    within one section. A group longer than ``max_chars`` falls back to its single pieces."""
-    groups: list[list[str]] = []
-    headings: list[str] = []
-    for heading, text in pieces:
-        if groups and headings[-1] == heading and leads(groups[-1][-1]):
-            groups[-1].append(text)
+def _entries(pieces: list[Piece], max_chars: int) -> list[tuple[Piece, bool]]:
+    """The pieces with each line that introduces the next (one line of a kind in ``LEADS``) joined to it within
+    one section, and whether the piece is such an entry. An entry longer than ``max_chars`` stays in pieces."""
+    entries: list[list[Piece]] = []
+    for piece in pieces:
+        last = entries[-1][-1] if entries else None
+        if last and last[0] == piece[0] and len(last[2]) == 1 and last[2][0] in LEADS:
+            entries[-1].append(piece)
         else:
-            groups.append([text])
-            headings.append(heading)
-    out: list[tuple[str, str, bool]] = []
-    for heading, group in zip(headings, groups, strict=True):
-        if len(group) > 1 and sum(len(t) + 1 for t in group) <= max_chars:
-            out.append((heading, "\n".join(group), True))
+            entries.append([piece])
+    out: list[tuple[Piece, bool]] = []
+    for entry in entries:
+        text = "\n".join(p[1] for p in entry)
+        if len(entry) > 1 and len(text) < max_chars:
+            out.append(((entry[0][0], text, tuple(k for p in entry for k in p[2])), True))
         else:
-            out.extend((heading, text, False) for text in group)
+            out.extend((piece, False) for piece in entry)
     return out
 
 

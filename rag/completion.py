@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from rag.policy import DEFAULT_RULES, Rules, is_injection
 from rag.retriever import Retrieved
-from rag.text import leads, sentences, tokens
+from rag.text import sentences, tokens
+from scraper.layout import LEADS
 
 LIST_ITEM_MAX_CHARS = 100
 MIN_LIST_ITEMS = 2
@@ -34,16 +35,13 @@ class Line:
     hit: int
     index: int  # -1: the chunk's heading; else the line's index in the chunk's body
     text: str
+    kind: str  # scraper.layout.Kind
 
 
 def share(terms: Sequence[str], of: set[str]) -> float:
     """The part of ``terms`` (distinct) found in ``of``."""
     distinct = set(terms)
     return len(distinct & of) / len(distinct) if distinct else 0.0
-
-
-def body_lines(hit: Retrieved) -> list[str]:
-    return [line.strip() for line in hit.chunk.text.splitlines() if line.strip()]
 
 
 def whole_sentences(line: str) -> list[str]:
@@ -63,9 +61,9 @@ def drawn_from(answer: str, hits: Sequence[Retrieved], min_share: float) -> Line
     terms = tokens(answer)
     best: tuple[float, int, Line] | None = None
     for h, hit in enumerate(hits):
-        candidates = [Line(h, i, text) for i, text in enumerate(body_lines(hit))]
+        candidates = [Line(h, i, text, kind) for i, (text, kind) in enumerate(hit.chunk.lines)]
         if hit.chunk.heading and hit.chunk.heading != hit.chunk.title:
-            candidates.append(Line(h, -1, hit.chunk.heading))
+            candidates.append(Line(h, -1, hit.chunk.heading, "heading"))
         for line in candidates:
             key = (share(terms, set(tokens(line.text))), line.index >= 0, line)
             if best is None or key[:2] > best[:2]:
@@ -79,21 +77,16 @@ def answer_to_heading(heading_of: Retrieved, hits: Sequence[Retrieved]) -> str:
     """The first body line of the heading's section: the chunk with this heading nearest the section start."""
     same = [h for h in hits if h.chunk.url == heading_of.chunk.url and h.chunk.heading == heading_of.chunk.heading]
     first = min(same, key=lambda h: h.chunk.position)
-    return next((line for line in body_lines(first) if not leads(line)), "")
+    return next((text for text, kind in first.chunk.lines if kind not in LEADS), "")
 
 
-def introduces(line: str) -> bool:
-    """A question or a label that the next line answers ("Vehículos"), not a "field: value" line."""
-    return leads(line) and ": " not in line
-
-
-def listed_after(lines: Sequence[str], index: int) -> list[str]:
+def listed_after(lines: Sequence[tuple[str, str]], index: int) -> list[str]:
     """The short items listed right under line ``index`` (at least two, each a sentence), else none."""
     items: list[str] = []
-    for line in lines[index + 1:index + 1 + MAX_LIST_ITEMS]:
-        if leads(line) or len(line) > LIST_ITEM_MAX_CHARS or not line.endswith(".") or len(sentences(line)) > 1:
+    for text, kind in lines[index + 1:index + 1 + MAX_LIST_ITEMS]:
+        if kind != "text" or len(text) > LIST_ITEM_MAX_CHARS or not text.endswith(".") or len(sentences(text)) > 1:
             break
-        items.append(line)
+        items.append(text)
     return items if len(items) >= MIN_LIST_ITEMS else []
 
 
@@ -104,13 +97,13 @@ def rest_of_passage(answer: str, hits: Sequence[Retrieved], rules: Rules = DEFAU
         return ""
     said = set(tokens(answer))
     hit = hits[line.hit]
-    lines = body_lines(hit)
+    lines = hit.chunk.lines
     if line.index < 0:
         candidates = [answer_to_heading(hit, hits)]
-    elif line.text.endswith(":"):
+    elif line.kind in ("intro", "heading"):
         return ""  # a list's introduction: the model chose its items
-    elif introduces(line.text):
-        candidates = lines[line.index + 1:line.index + 2]
+    elif line.kind in ("question", "label"):  # what it introduces: the next line answers it ("Vehículos")
+        candidates = [text for text, _ in lines[line.index + 1:line.index + 2]]
     else:
         pieces = whole_sentences(line.text)
         covered = [i for i, piece in enumerate(pieces) if share(tokens(piece), said) >= rules.complete_covered_share]

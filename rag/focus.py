@@ -16,7 +16,8 @@ import numpy as np
 
 from rag.embedder import Embedder
 from rag.retriever import Retrieved
-from rag.text import leads, sentences
+from rag.text import sentences
+from scraper.layout import LEADS
 
 
 @dataclass(frozen=True)
@@ -26,23 +27,22 @@ class Unit:
     text: str
 
 
-def units_of(text: str) -> list[str]:
-    """Sentences (and table rows) of a chunk body. A lead line (a label such as "Vehículos", a question, a
-    line ending with a colon) is kept as the start of the sentence after it, which it gives its subject to."""
-    return [unit for unit, _ in units_and_answers(text)]
+def units_of(lines: Sequence[tuple[str, str]]) -> list[str]:
+    """Sentences (and table rows) of a chunk body, given as its lines with their kinds (``Chunk.lines``). A line
+    that introduces the next (``scraper.layout.LEADS``: a label such as "Vehículos", a question, a line ending
+    with a colon) is kept as the start of the sentence after it, which it gives its subject to."""
+    return [unit for unit, _ in units_and_answers(lines)]
 
 
-def units_and_answers(text: str) -> list[tuple[str, str]]:
+def units_and_answers(lines: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """Each unit of ``units_of`` with the same unit as an answer gives it: without the questions among its lead
     lines (the page's "¿Cuánto cuesta…?" above the sentence that answers it is no part of the answer)."""
     out: list[tuple[str, str]] = []
     carry, said = "", ""
-    for line in (raw.strip() for raw in text.splitlines()):
-        if not line:
-            continue
-        if leads(line):
+    for line, kind in lines:
+        if kind in LEADS:
             carry = f"{carry} {line}".strip()
-            said = said if line.startswith("¿") else f"{said} {line}".strip()
+            said = said if kind == "question" else f"{said} {line}".strip()
             continue
         pieces = [(piece, piece) for piece in sentences(line)]
         if carry:
@@ -56,7 +56,7 @@ def units_and_answers(text: str) -> list[tuple[str, str]]:
 
 def focus(question: str, hits: Sequence[Retrieved], embedder: Embedder, max_units: int) -> str:
     """The context for the prompt: the ``max_units`` sentences closest to the question, grouped by chunk."""
-    units = [Unit(i, j, text) for i, h in enumerate(hits) for j, text in enumerate(units_of(h.chunk.text))]
+    units = [Unit(i, j, text) for i, h in enumerate(hits) for j, text in enumerate(units_of(h.chunk.lines))]
     if not units:
         return ""
     similarity = embedder.similarities(question, [f"{hits[u.hit].chunk.header}: {u.text}" for u in units])

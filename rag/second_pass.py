@@ -57,7 +57,7 @@ class SecondPass:
         ``nearest_min_similarity`` close and supported ("" otherwise)."""
         if self.embedder is None or self.nearest_min_similarity > 1.0:  # a cosine is at most 1: off
             return ""
-        found = [(f"{h.chunk.header}: {unit}", said) for h in hits for unit, said in units_and_answers(h.chunk.text)]
+        found = [(f"{h.chunk.header}: {unit}", said) for h in hits for unit, said in units_and_answers(h.chunk.lines)]
         if not found:
             return ""
         similarity = self.embedder.similarities(question, [grounding for grounding, _ in found])

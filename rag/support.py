@@ -107,7 +107,7 @@ def evidence(answer: str, hits: Sequence[Retrieved]) -> str:
     said = set(tokens(answer))
     best, best_overlap = "", 0
     for hit in hits:
-        for unit in units_of(hit.chunk.text):
+        for unit in units_of(hit.chunk.lines):
             overlap = len(said & set(tokens(unit)))
             if overlap > best_overlap:
                 best, best_overlap = f"{hit.chunk.header}: {unit}", overlap

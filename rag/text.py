@@ -16,8 +16,6 @@ import snowballstemmer
 TOKEN = re.compile(r"\d+(?:[.,’'´]\d+)*|[a-z]+")
 # A sentence ends at . ! ? ; followed by space and something that starts a sentence.
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[¿¡\"(A-ZÁÉÍÓÚÑ0-9])")
-# A line this short without final punctuation is a label ("Vehículos") that introduces what follows.
-LABEL_MAX_CHARS = 60
 
 STOPWORDS_ES = frozenset((
     "a", "al", "algo", "algun", "alguna", "algunas", "alguno", "algunos", "ante", "antes", "como", "con", "contra",
@@ -81,14 +79,3 @@ def tokens(text: str) -> list[str]:
 def sentences(line: str) -> list[str]:
     """A line split at its sentence ends."""
     return [piece for piece in SENTENCE_END.split(line) if piece]
-
-
-def leads(line: str) -> bool:
-    """Whether a line introduces what follows it: ends with a colon, is a question, or is a short label
-    without final punctuation ("Vehículos", "Tarjeta Carulla Mastercard Black")."""
-    line = line.strip()
-    if "\n" in line or not line:
-        return False
-    if line.endswith(":") or (line.startswith("¿") and line.endswith("?")):
-        return True
-    return len(line) <= LABEL_MAX_CHARS and not line.endswith((".", "!", "?", ";", ",", ")"))

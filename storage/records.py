@@ -6,6 +6,8 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
+from scraper.layout import laid_out
+
 CHUNK_NAMESPACE = uuid.UUID("6f1c8e1e-3f5b-4d2a-9a57-2b1b7f0c9e11")
 
 
@@ -21,6 +23,16 @@ class Chunk:
     position: int
     unit_start: int = -1  # the knowledge unit this chunk belongs to: positions [unit_start, unit_end) of its page
     unit_end: int = -1
+    kinds: tuple[str, ...] = ()  # the kind of each line of ``text`` (scraper.layout.Kind), set by the chunker
+
+    @property
+    def lines(self) -> list[tuple[str, str]]:
+        """Each line of the body with its kind. A chunk stored without kinds (an index built before they were
+        carried) has its lines read as the chunker reads a flat line (``scraper.layout``) until a refresh."""
+        lines = self.text.split("\n")
+        if len(self.kinds) != len(lines):
+            return list(laid_out(self.text))
+        return list(zip(lines, self.kinds, strict=True))
 
     @property
     def unit_positions(self) -> range:

@@ -161,10 +161,10 @@ class VectorStore:
 
 def _payload(c: Chunk) -> dict[str, Any]:
     return {"url": c.url, "title": c.title, "heading": c.heading, "text": c.text, "position": c.position,
-            "unit_start": c.unit_start, "unit_end": c.unit_end, "content_hash": c.content_hash}
+            "unit_start": c.unit_start, "unit_end": c.unit_end, "content_hash": c.content_hash, "kinds": list(c.kinds)}
 
 
 def _chunk(p: dict[str, Any]) -> Chunk:
     return Chunk(id=chunk_id(p["url"], p["position"]), url=p["url"], title=p["title"], heading=p["heading"],
                  text=p["text"], position=p["position"],
-                 unit_start=p.get("unit_start", -1), unit_end=p.get("unit_end", -1))
+                 unit_start=p.get("unit_start", -1), unit_end=p.get("unit_end", -1), kinds=tuple(p.get("kinds", ())))

@@ -5,14 +5,16 @@ from __future__ import annotations
 from rag.embedder import Embedder
 from rag.focus import focus, units_of
 from rag.retriever import Retrieved
+from scraper.layout import laid_out
 from storage.records import Chunk
 
 
 def test_labels_and_questions_give_their_subject_to_the_next_sentence() -> None:
     text = ("Vehículos\nEn la actualidad no ofrecemos este producto. Consulta otras opciones.\n"
             "¿Cuánto cuesta la cuenta?\nEs gratis.\nProducto: Oro; Tasa: 28,1%")
-    assert units_of(text) == ["Vehículos En la actualidad no ofrecemos este producto.", "Consulta otras opciones.",
-                              "¿Cuánto cuesta la cuenta? Es gratis.", "Producto: Oro; Tasa: 28,1%"]
+    assert units_of(laid_out(text)) == [
+        "Vehículos En la actualidad no ofrecemos este producto.", "Consulta otras opciones.",
+        "¿Cuánto cuesta la cuenta? Es gratis.", "Producto: Oro; Tasa: 28,1%"]
 
 
 def _hit(url: str, heading: str, text: str, position: int = 0) -> Retrieved:

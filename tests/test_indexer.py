@@ -44,6 +44,10 @@ def test_index_holds_clean_content_with_contact_block_once(site, kb: Components)
     assert (contact.url, contact.title) == (f"{C}/#horarios-y-lineas-de-atencion", "Horarios y líneas de atención")
     row = [t for t in chunks if "Tarjeta Bajo Monto" in t]
     assert row and "Tasa Efectiva Anual: 45,33333%" in row[0]
+    stored = {line: kind for c in kb.store.all_chunks() for line, kind in zip(c.text.split("\n"), c.kinds,
+                                                                               strict=True)}
+    (bajo_monto,) = [line for line in stored if "Tarjeta Bajo Monto" in line]
+    assert stored[bajo_monto] == "row"  # every line's kind is stored with its chunk, a table row's from the table
     assert {c.url.split("#")[0] for c in kb.store.all_chunks()} <= {f"{C}{p}" for p in ("/", "/ahorro", "/credito",
                                                                                          "/tarjeta")}
 

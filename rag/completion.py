@@ -81,10 +81,13 @@ def answer_to_heading(heading_of: Retrieved, hits: Sequence[Retrieved]) -> str:
 
 
 def listed_after(lines: Sequence[tuple[str, str]], index: int) -> list[str]:
-    """The short items listed right under line ``index`` (at least two, each a sentence), else none."""
+    """The items listed right under line ``index`` (at least two), else none: an HTML list's items, or flat
+    lines that read as items (short, each one sentence)."""
     items: list[str] = []
     for text, kind in lines[index + 1:index + 1 + MAX_LIST_ITEMS]:
-        if kind != "text" or len(text) > LIST_ITEM_MAX_CHARS or not text.endswith(".") or len(sentences(text)) > 1:
+        flat_item = kind == "text" and len(text) <= LIST_ITEM_MAX_CHARS and text.endswith(".") \
+            and len(sentences(text)) == 1
+        if not (kind == "item" or flat_item):
             break
         items.append(text)
     return items if len(items) >= MIN_LIST_ITEMS else []

@@ -1,7 +1,7 @@
-"""HTML -> the page's real content: title, sections of text blocks and tables, outgoing links.
+"""HTML -> the page's real content: title, sections of text blocks, lists and tables, outgoing links.
 
 What a reader would call the page's content is kept: `<main>` (or the body when there is none)
-and complementary asides, with headings and tables. Navigation, headers, footers, search forms,
+and complementary asides, with headings, lists (one item a line) and tables. Navigation, headers, footers, search forms,
 breadcrumbs, skip links, scripts and feedback widgets are dropped.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from scraper.page import Block, Page, Section, Table
+from scraper.page import Block, ItemList, Page, Section, Table
 
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "nav", "header",
              "footer", "form", "button", "input", "select", "textarea", "label", "link", "meta")
@@ -158,6 +158,10 @@ class _SectionBuilder:
             table = _table(el)
             if table:
                 self.blocks.append(table)
+        elif el.name in ("ul", "ol") and (items := _list_items(el)) is not None:
+            self._flush_inline()
+            if items:
+                self.blocks.append(ItemList(items))
         elif el.name in TEXT_BLOCKS or (el.name == "li" and not el.find(["ul", "ol", "table", "p", "div"])):
             self._flush_inline()
             self._add_text(_text_with_breaks(el))
@@ -210,6 +214,15 @@ def _text_with_breaks(el: Tag) -> str:
         elif isinstance(node, Tag) and node.name == "br":
             parts.append("\n")
     return "".join(parts)
+
+
+def _list_items(el: Tag) -> tuple[str, ...] | None:
+    """The items of a flat list, one line each; None for a list that holds other blocks (nested lists, tables,
+    paragraphs), which is walked block by block instead."""
+    lis = el.find_all("li", recursive=False)
+    if not lis or any(li.find(["ul", "ol", "table", "p", "div", *HEADINGS]) for li in lis):
+        return None
+    return tuple(item for li in lis if (item := clean_text(li.get_text(" "))) and not WIDGET_LINES.match(item))
 
 
 def _table(el: Tag) -> Table | None:

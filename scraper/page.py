@@ -32,7 +32,17 @@ class Table:
         return "\n".join(self.row_lines())
 
 
-Block = str | Table
+@dataclass(frozen=True)
+class ItemList:
+    """An HTML list (``<ul>``/``<ol>``): its items in order, one a line."""
+
+    items: tuple[str, ...]
+
+    def text(self) -> str:
+        return "\n".join(self.items)
+
+
+Block = str | Table | ItemList  # a paragraph's text (its lines read for their layout: scraper.layout), or typed
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,7 @@ class Page:
         for section in self.sections:
             if section.heading:
                 parts.append(section.heading)
-            parts.extend(b.text() if isinstance(b, Table) else b for b in section.blocks)
+            parts.extend(b if isinstance(b, str) else b.text() for b in section.blocks)
         return "\n".join(parts)
 
     def to_json(self) -> str:
@@ -83,10 +93,7 @@ class Page:
         sections = tuple(
             Section(
                 heading=s["heading"],
-                blocks=tuple(
-                    Table(tuple(b["headers"]), tuple(tuple(r) for r in b["rows"])) if isinstance(b, dict) else b
-                    for b in s["blocks"]
-                ),
+                blocks=tuple(_block_from_json(b) for b in s["blocks"]),
             )
             for s in data["sections"]
         )
@@ -95,7 +102,13 @@ class Page:
 
 
 def _sections_to_json(sections: tuple[Section, ...]) -> list[dict]:
-    return [
-        {"heading": s.heading, "blocks": [asdict(b) if isinstance(b, Table) else b for b in s.blocks]}
-        for s in sections
-    ]
+    return [{"heading": s.heading, "blocks": [b if isinstance(b, str) else asdict(b) for b in s.blocks]}
+            for s in sections]
+
+
+def _block_from_json(block: str | dict) -> Block:
+    if isinstance(block, str):
+        return block
+    if "items" in block:
+        return ItemList(tuple(block["items"]))
+    return Table(tuple(block["headers"]), tuple(tuple(r) for r in block["rows"]))

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from scraper.page import Block, Page, Section, Table
+from scraper.page import Block, ItemList, Page, Section, Table
 
 LONG_LINE_CHARS = 40
 TITLE_MAX_CHARS = 80
@@ -89,7 +89,14 @@ def _owner_rank(url: str) -> tuple[int, str]:
 
 
 def _lines(page: Page) -> set[str]:
-    return {line for s in page.sections for b in s.blocks if isinstance(b, str) for line in b.split("\n")}
+    return {line for s in page.sections for b in s.blocks for line in _text_lines(b)}
+
+
+def _text_lines(block: Block) -> list[str]:
+    """The lines a site-wide run may hold: a paragraph's and a list's (a table row is the table's own)."""
+    if isinstance(block, str):
+        return block.split("\n")
+    return list(block.items) if isinstance(block, ItemList) else []
 
 
 def _drop_repeats_within(page: Page) -> Page:
@@ -98,7 +105,7 @@ def _drop_repeats_within(page: Page) -> Page:
     for section in page.sections:
         blocks: list[Block] = []
         for block in section.blocks:
-            key = block.text() if isinstance(block, Table) else block
+            key = block if isinstance(block, str) else block.text()
             if key in seen:
                 continue
             seen.add(key)
@@ -113,8 +120,8 @@ def _take_sitewide_runs(page: Page, sitewide: set[str]) -> tuple[Page, list[list
     flat = [
         (si, bi, li, line)
         for si, s in enumerate(page.sections)
-        for bi, b in enumerate(s.blocks) if isinstance(b, str)
-        for li, line in enumerate(b.split("\n"))
+        for bi, b in enumerate(s.blocks)
+        for li, line in enumerate(_text_lines(b))
     ]
     runs: list[list[str]] = []
     doomed: set[tuple[int, int, int]] = set()
@@ -136,11 +143,11 @@ def _take_sitewide_runs(page: Page, sitewide: set[str]) -> tuple[Page, list[list
     for si, section in enumerate(page.sections):
         blocks: list[Block] = []
         for bi, block in enumerate(section.blocks):
-            if isinstance(block, str):
-                kept = [ln for li, ln in enumerate(block.split("\n")) if (si, bi, li) not in doomed]
+            if not isinstance(block, Table):
+                kept = [ln for li, ln in enumerate(_text_lines(block)) if (si, bi, li) not in doomed]
                 if not kept:
                     continue
-                block = "\n".join(kept)
+                block = "\n".join(kept) if isinstance(block, str) else ItemList(tuple(kept))
             blocks.append(block)
         if blocks:
             sections.append(Section(section.heading, tuple(blocks)))

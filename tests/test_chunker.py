@@ -79,20 +79,21 @@ def test_a_list_longer_than_a_chunk_is_still_split_within_the_bound() -> None:
 
 LAID_OUT = """<p>Tarjeta Oro</p><p>Tu tarjeta para comprar en todo el mundo con puntos en cada compra que haces.</p>
 <p>Documentos que necesitas:</p><p>Cédula original.</p><p>¿Cuánto cuesta la cuota de manejo?</p>
-<p>La cuota de manejo es de $15.900 al mes.</p><p>Convenio: 10658</p>
+<p>La cuota de manejo es de $15.900 al mes.</p><p>Convenio: 10658</p><ul><li>Ofertas</li><li>App</li></ul>
 <h3>Tarifas</h3><table><thead><tr><th>Producto</th><th>Tasa</th></tr></thead><tbody>
 <tr><td>Oro</td><td>28,1%</td></tr></tbody></table>"""
 
 
 def test_every_line_carries_its_kind_from_the_structure_or_the_layout() -> None:
-    """The chunker types each line once: a table row and a joined section heading from the page's structure, a
-    flat line from its layout; the readers of retrieved text read these kinds."""
+    """The chunker types each line once: a table row, a list's item and a joined section heading from the
+    page's structure, a flat line from its layout; the readers of retrieved text read these kinds."""
     (chunk,) = chunk_page(extract(page("/oro", "Oro", LAID_OUT), "http://x/oro").page, 800, 400)
-    assert chunk.lines[:9] == [  # then the fixture pages' contact block
+    assert chunk.lines[:11] == [  # then the fixture pages' contact block
         ("Tarjeta Oro", "label"),
         ("Tu tarjeta para comprar en todo el mundo con puntos en cada compra que haces.", "text"),
         ("Documentos que necesitas:", "intro"), ("Cédula original.", "text"),
         ("¿Cuánto cuesta la cuota de manejo?", "question"), ("La cuota de manejo es de $15.900 al mes.", "text"),
-        ("Convenio: 10658", "field"), ("Tarifas:", "heading"), ("Producto: Oro; Tasa: 28,1%", "row"),
+        ("Convenio: 10658", "field"), ("Ofertas", "item"), ("App", "item"), ("Tarifas:", "heading"),
+        ("Producto: Oro; Tasa: 28,1%", "row"),
     ]
     assert chunk.kinds == tuple(kind for _, kind in chunk.lines)

@@ -69,6 +69,21 @@ def test_a_paragraph_gets_the_short_list_under_it() -> None:
                                                "Cartagena.")
 
 
+def test_a_paragraph_gets_the_items_of_the_html_list_under_it_whatever_their_shape() -> None:
+    """Items an HTML list marks (kind "item", from the chunker) are listed whole: long ones, ones without a
+    full stop; flat lines only when they read as items."""
+    text = ("Para solicitar tu tarjeta de crédito debes cumplir con los siguientes requisitos y tener a la mano "
+            "tus documentos.\nIngresos mensuales de mínimo un salario mínimo mensual legal vigente, demostrables "
+            "con tus extractos bancarios o tu certificado laboral\nSer mayor de edad\nTener cédula de "
+            "ciudadanía colombiana")
+    listed = Retrieved(Chunk(f"{URL}#7", URL, "Tarjetas", "Requisitos", text, 7,
+                             kinds=("text", "item", "item", "item")), 0.5)
+    answer = "Para solicitar tu tarjeta de crédito debes cumplir con los siguientes requisitos."
+    assert rest_of_passage(answer, [listed]) == " ".join(text.split("\n")[1:])
+    flat = Retrieved(Chunk(f"{URL}#7", URL, "Tarjetas", "Requisitos", text, 7), 0.5)  # kinds read from the layout
+    assert rest_of_passage(answer, [flat]) == ""
+
+
 def test_one_item_of_a_list_does_not_bring_its_siblings() -> None:
     requisitos = hit("Carátula de la póliza, donde se indique:\nAsegurado: debe corresponder al deudor.\n"
                      "Vigencia del seguro: debe ser mínimo de un año.\nValor asegurado: igual o superior al crédito.",

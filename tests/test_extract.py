@@ -1,7 +1,7 @@
 """Extraction keeps what a reader calls content and drops the page furniture."""
 
 from scraper.extract import extract
-from scraper.page import Table
+from scraper.page import ItemList, Table
 from tests.fixture_site import CREDITO, TARJETA, page
 
 
@@ -58,3 +58,18 @@ def test_page_json_round_trip_keeps_content_hash() -> None:
     original = extract(page("/tarjeta", "Tarjeta de crédito", TARJETA), "http://x/tarjeta").page
     again = Page.from_json(original.to_json())
     assert again == original and again.content_hash == original.content_hash
+
+
+def test_a_list_is_kept_as_its_items_and_a_list_holding_blocks_is_read_block_by_block() -> None:
+    html = page("/req", "Requisitos", "<p>Necesitas:</p><ul><li>Ser mayor de <b>edad</b></li><li>Cédula</li>"
+                "<li> </li></ul><ol><li><p>Paso uno.</p><p>Paso dos.</p></li></ol>")
+    blocks = extract(html, "http://x/req").page.sections[0].blocks
+    assert blocks[:4] == ("Necesitas:", ItemList(("Ser mayor de edad", "Cédula")), "Paso uno.", "Paso dos.")
+
+
+def test_page_json_round_trip_keeps_lists() -> None:
+    from scraper.page import Page
+
+    original = extract(page("/req", "Requisitos", "<ul><li>Uno</li><li>Dos</li></ul>"), "http://x/req").page
+    again = Page.from_json(original.to_json())
+    assert again == original and ItemList(("Uno", "Dos")) in again.sections[0].blocks

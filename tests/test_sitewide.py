@@ -1,12 +1,12 @@
 """Repeated site-wide blocks are kept once; a lone short line is still content."""
 
-from scraper.page import Page, Section
+from scraper.page import ItemList, Page, Section
 from scraper.sitewide import dedupe_pages
 
 CONTACT = "Horarios de atención\nLunes a sábado de 8:00 am a 6:00 pm y fraudes las 24 horas.\nMedellín\n(604) 444 3727"
 
 
-def make(url: str, *blocks: str) -> Page:
+def make(url: str, *blocks: str | ItemList) -> Page:
     return Page(url=url, title=url, sections=(Section("", tuple(blocks)),))
 
 
@@ -42,3 +42,11 @@ def test_short_repeated_line_alone_in_content_is_kept() -> None:
 def test_repeats_within_a_page_are_dropped() -> None:
     (page,) = dedupe_pages([make("https://s.co/", "Conoce el producto", "Detalle", "Conoce el producto")])
     assert page.text().count("Conoce el producto") == 1
+
+
+def test_a_site_wide_list_is_taken_out_of_each_page_and_kept_once() -> None:
+    lines = ItemList(("Líneas de atención", "Bogotá (601) 745 5420", "Resto del país 01 8000 978 888"))
+    pages = [make(f"https://s.co/{n}", f"Texto propio de la página {n}", lines) for n in "abc"]
+    out = {p.url: p.text() for p in dedupe_pages(pages, min_pages=3)}
+    assert [url for url, text in out.items() if "745 5420" in text] == ["https://s.co/a#lineas-de-atencion"]
+    assert out["https://s.co/b"] == "https://s.co/b\nTexto propio de la página b"

@@ -21,6 +21,7 @@ DROP_CLASSES = re.compile(r"\b(breadcrumbs?|skip-link|visually-hidden|sr-only|el
                           r"feedback|social|share|pager|menu)\b", re.I)
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 TEXT_BLOCKS = ("p", "dt", "dd", "blockquote", "pre", "address", "figcaption", "caption", "summary")
+HOLDS_BLOCKS = ("p", "div", "table", "ul", "ol", *HEADINGS)  # an element holding one of these is walked into
 # Widget lines that stand inside content in real pages: feedback prompts, form fallbacks.
 WIDGET_LINES = re.compile(
     r"^(¿?\s*te (sirvió|sirvio|fue útil|fue util) (esta|la) información\??|también te puede interesar|"
@@ -202,7 +203,7 @@ INLINE_TAGS = frozenset(("a", "abbr", "b", "bdi", "bdo", "cite", "code", "data",
 
 
 def _is_inline(el: Tag) -> bool:
-    return el.name in INLINE_TAGS and not el.find(["p", "div", "table", "ul", "ol", *HEADINGS])
+    return el.name in INLINE_TAGS and not el.find(HOLDS_BLOCKS)
 
 
 def _text_with_breaks(el: Tag) -> str:
@@ -220,7 +221,7 @@ def _list_items(el: Tag) -> tuple[str, ...] | None:
     """The items of a flat list, one line each; None for a list that holds other blocks (nested lists, tables,
     paragraphs), which is walked block by block instead."""
     lis = el.find_all("li", recursive=False)
-    if not lis or any(li.find(["ul", "ol", "table", "p", "div", *HEADINGS]) for li in lis):
+    if not lis or any(li.find(HOLDS_BLOCKS) for li in lis):
         return None
     return tuple(item for li in lis if (item := clean_text(li.get_text(" "))) and not WIDGET_LINES.match(item))
 

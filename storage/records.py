@@ -31,7 +31,7 @@ class Chunk:
         carried) has its lines read as the chunker reads a flat line (``scraper.layout``) until a refresh."""
         lines = self.text.split("\n")
         if len(self.kinds) != len(lines):
-            return list(laid_out(self.text))
+            return laid_out(self.text)
         return list(zip(lines, self.kinds, strict=True))
 
     @property

@@ -214,9 +214,10 @@ class ChatService:
         """Generate on one context: yields the checked sentences as they come; returns the grounded text ("" for
         "not found" or an answer the checks refused with nothing shown)."""
         draft = Draft()
-        reveal = CheckedReveal(context_text, standalone, min_context_share=self._min_share(turn.lang))
+        reveal = CheckedReveal(context_text, standalone, **self._bar(turn.lang, standalone))
         generating = time.perf_counter()
-        for piece in self.drafter.stream(context_text, asked(standalone, turn.lang), draft):  # generate
+        question = asked(standalone, turn.lang, policy.yes_no(standalone, turn.lang))
+        for piece in self.drafter.stream(context_text, question, draft):  # generate
             turn.timings.setdefault("first_token_ms", turn.since_start_ms())
             if shown := reveal.add(piece):  # only sentences the checks below have passed
                 yield shown
@@ -266,16 +267,22 @@ class ChatService:
         question hold (an invented list of products, say)."""
         if not text or says_not_found(text):
             return ""
-        reason = unsupported_reason(text, context_text, question, min_context_share=self._min_share(turn.lang))
+        reason = unsupported_reason(text, context_text, question, **self._bar(turn.lang, question))
         if reason:
             _fired(turn, reason.check)
             log.warning("answer dropped: %s: %r", reason.why, text[:200])
             return ""
         return text
 
-    def _min_share(self, lang: Language) -> float:
-        """How much of an answer's terms the pages must hold (Spanish answers; the pages are Spanish)."""
-        return self.policy.min_answer_context_share if lang == "es" else 0.0
+    def _bar(self, lang: Language, question: str) -> dict[str, float | bool]:
+        """How much of a Spanish answer's terms the pages must hold (with the question's, and alone for an answer
+        that only restates the question or answers a yes-or-no one); an English answer's figures and a bare yes or
+        no alone are checked (the pages are Spanish)."""
+        if lang != "es":
+            return {"min_context_share": 0.0}
+        return {"min_context_share": self.policy.min_answer_context_share,
+                "echo_min_context_share": self.policy.rules.echo_min_context_share,
+                "yes_or_no": policy.yes_no(question, lang)}
 
     def reset(self, key: ConversationKey) -> int:
         return self.conversations.reset(key)

@@ -25,6 +25,9 @@ class Rules:
     extract_min_coverage: float = 0.5  # higher: fewer off-subject copies, fewer right ones
     extract_min_context_share: float = 0.9  # lower: copies that are less the page's own words pass
     extract_min_new_terms: int = 2  # lower: an echo of the question counts as an answer
+    # first pass (rag.support.unsupported_reason): a Spanish answer to a yes-or-no question, or one that only
+    # restates the question, must be the pages' words alone
+    echo_min_context_share: float = 1.0  # lower: a "Sí" or a "No" the pages do not say is given
 
 
 DEFAULT_RULES = Rules()
@@ -64,6 +67,22 @@ REPLIES: dict[Language, dict[Status, str]] = {
         "products and services.",
     },
 }
+
+
+# An open question names what it asks for: Spanish writes its interrogative with the accent (often left out of
+# "cuánto", "cuál" and "quién", which are seldom anything else; "que", "como", "donde" and "cuando" without it are
+# other words), English puts it first. Any other question asks for a yes or a no ("Muéstrame…" is no question).
+OPEN_ES = re.compile(r"\b(?:qué|cómo|dónde|adónde|cuándo|cu[aá]l(?:es)?|cu[aá]nt[oa]s?|qui[eé]n(?:es)?)\b",
+                     re.IGNORECASE)
+YES_NO_EN = re.compile(r"^\W*(?:do|does|did|is|are|was|were|can|could|will|would|should|may|must|has|have|am)\b",
+                       re.IGNORECASE)
+
+
+def yes_no(question: str, lang: Language) -> bool:
+    """Whether a question asks for a yes or a no rather than for something it names."""
+    if lang == "en":
+        return bool(YES_NO_EN.match(question))
+    return "?" in question and not OPEN_ES.search(question)
 
 
 def is_injection(text: str) -> bool:

@@ -41,13 +41,16 @@ EXTRACT_PROMPT = ChatPromptTemplate.from_messages([
 
 
 ANSWER_IN = {"es": "", "en": "\n(Answer in English; keep the page's figures, names and phone numbers exactly.)"}
+YES_OR_NO = {"es": "\n(Pregunta de sí o no: responde «Sí» o «No» seguido de la frase del CONTEXTO que lo dice.)",
+             "en": "\n(A yes-or-no question: answer Yes or No, then what the CONTEXT says.)"}
 
 
-def asked(question: str, lang: str) -> str:
+def asked(question: str, lang: str, yes_no: bool = False) -> str:
     """The question as the answer prompt puts it: an English one with the reminder to answer in English (rule 1
-    alone, read after a Spanish context, is not enough for a small model). Only the user message changes,
-    so the context's kept state still applies."""
-    return question + ANSWER_IN.get(lang, "")
+    alone, read after a Spanish context, is not enough for a small model), and a yes-or-no one with the reminder
+    to answer so with the page's sentence (else a small model says "not found" to a page that answers "no es
+    posible solicitarla"). Only the user message changes, so the context's kept state still applies."""
+    return question + ANSWER_IN.get(lang, "") + (YES_OR_NO.get(lang, "") if yes_no else "")
 
 
 def context_system(context: str) -> str:

@@ -20,10 +20,13 @@ WORD = re.compile(r"[^\W\d_]{2,}")  # a list marker ("1.") or a bare figure is n
 class CheckedReveal:
     """Feeds on the draft's pieces and hands out the newly passed text (``add``); ``shown`` is all of it."""
 
-    def __init__(self, context: str, question: str, *, min_context_share: float) -> None:
+    def __init__(self, context: str, question: str, *, min_context_share: float,
+                 echo_min_context_share: float = 0.0, yes_or_no: bool = False) -> None:
         self.context = context
         self.question = question
         self.min_context_share = min_context_share
+        self.echo_min_context_share = echo_min_context_share
+        self.yes_or_no = yes_or_no
         self.fired: set[str] = set()  # the checks that held a sentence back, at least for a while
         self.draft = ""
         self.shown = ""
@@ -44,9 +47,10 @@ class CheckedReveal:
             self.stopped = True
             return ""
         reason = unsupported_reason(candidate.strip(), self.context, self.question,
-                                    min_context_share=self.min_context_share)
+                                    min_context_share=self.min_context_share,
+                                    echo_min_context_share=self.echo_min_context_share, yes_or_no=self.yes_or_no)
         if reason:
             self.fired.add(reason.check)
-            return ""  # too few of its terms in the pages, so far: a longer draft may pass
+            return ""  # too few of its terms in the pages, or only the question's, so far: a longer draft may pass
         newly, self.shown = candidate[len(self.shown):], candidate
         return newly

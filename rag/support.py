@@ -19,7 +19,7 @@ from rag.policy import DEFAULT_RULES, Rules
 from rag.retriever import Retrieved
 from rag.text import tokens
 
-GENERIC = frozenset({"tuy", "pued", "hac", "tien", "quier", "sab", "actual"})
+GENERIC = frozenset({"tuy", "pued", "hac", "tien", "quier", "sab", "actual", "yes"})  # say nothing of a subject
 # a figure as written: digits with their separators, a phone number's groups ("(601) 745 5420") joined
 FIGURE = re.compile(r"\d(?:[.,:'’]?\d)*(?:[ \t()\-–]+\d(?:[.,:'’]?\d)*)*")
 GROUP_SEPARATOR = re.compile(r"[ \t()\-–]+")
@@ -76,15 +76,32 @@ class Unsupported(NamedTuple):
     why: str
 
 
-def unsupported_reason(answer: str, context: str, question: str, *, min_context_share: float) -> Unsupported | None:
-    """Why a generated answer is a guess (None when it is not): a figure in no page, or too few of its terms in
-    the pages or the question (``min_context_share``; 0 checks figures only)."""
+def new_terms(answer: str, question: str) -> set[str]:
+    """The answer's terms that the question does not hold (nor the generic ones)."""
+    return set(tokens(answer)) - set(tokens(question)) - GENERIC
+
+
+def unsupported_reason(answer: str, context: str, question: str, *, min_context_share: float,
+                       echo_min_context_share: float = 0.0, yes_or_no: bool = False) -> Unsupported | None:
+    """Why a generated answer is a guess (None when it is not): a figure in no page, too few of its terms in
+    the pages or the question (``min_context_share``; 0 checks figures and a bare yes or no only), or, for an
+    answer that says nothing the question does not ("Sí, Tuya ofrece créditos hipotecarios"), too few of its
+    terms in the pages alone (``echo_min_context_share``): a question cannot vouch for its own yes. The same holds
+    for any answer to a yes-or-no question (``yes_or_no``): "No, la tarjeta no ofrece seguros para mascotas" is
+    no page's word when no page speaks of pets."""
     invented = invented_numbers(answer, context)
     if invented:
         return Unsupported("invented_figures", f"figures {sorted(invented)} are in no retrieved page")
+    if not set(tokens(answer)) - GENERIC:
+        return Unsupported("echo", "it says only yes or no")  # "No.": nothing a customer or a check can go by
     share = context_share(answer, f"{context}\n{question}")
     if share < min_context_share:
         return Unsupported("answer_share", f"only {100 * share:.0f}% of its terms are in the retrieved pages")
+    if echo_min_context_share and (yes_or_no or not new_terms(answer, question)):
+        said = set(tokens(answer)) - GENERIC
+        found = len(said & set(tokens(context))) / len(said) if said else 0.0
+        if found < echo_min_context_share:
+            return Unsupported("echo", f"the question vouches for it: {100 * found:.0f}% of its terms in the pages")
     return None
 
 
@@ -95,11 +112,10 @@ def supported(answer: str, question: str, context: str, *, grounding: str, rules
     came from (``grounding``: with its label and heading) covers the question's subject; an answer that
     merely restates the question does not count. ``subject_covered``, when given, is that last verdict reached
     otherwise (an English question and a Spanish sentence share no words)."""
-    new_terms = set(tokens(answer)) - set(tokens(question)) - GENERIC
     on_subject = question_coverage(grounding, question) >= rules.extract_min_coverage if subject_covered is None \
         else subject_covered
     return (not invented_numbers(answer, context) and context_share(answer, context) >= rules.extract_min_context_share
-            and len(new_terms) >= rules.extract_min_new_terms and on_subject)
+            and len(new_terms(answer, question)) >= rules.extract_min_new_terms and on_subject)
 
 
 def evidence(answer: str, hits: Sequence[Retrieved]) -> str:

@@ -49,7 +49,9 @@ TARJETA = """<p>La Tarjeta Ejemplo Oro te da puntos en cada compra y avances en 
 <tr><td>Tarjeta Clásica</td><td>31,22222%</td><td>$9.900</td></tr>
 <tr><td>Tarjeta Bajo Monto</td><td>45,33333%</td><td>$0</td></tr></tbody></table>
 <h3>¿Puedo comprar fuera de Colombia?</h3>
-<p>Sí, la Tarjeta Oro es internacional y funciona en comercios de todo el mundo.</p>"""
+<p>Sí, la Tarjeta Oro es internacional y funciona en comercios de todo el mundo.</p>
+<h3>Tarjeta Platino</h3>
+<p>Esta tarjeta dejó de ofrecerse en 2023 y ya no es posible solicitarla.</p>"""
 
 CREDITO = """<p>El Crédito Hogar financia electrodomésticos y muebles.</p>
 <p>Te ofrecemos montos desde $500.000 hasta $10’000.000 y plazos entre 6 y 48 meses.</p>

@@ -55,6 +55,13 @@ def test_a_follow_up_is_understood_through_history(bot: Components) -> None:
     assert f"{C}/credito" in [s.url for s in follow.sources]
 
 
+def test_a_yes_or_no_question_the_page_answers_with_a_no_gets_that_no(bot: Components) -> None:
+    answer = bot.chat.answer(ANA, "¿Todavía puedo solicitar la Tarjeta Platino?")
+    assert answer.status == "answered", answer.text  # not "No encontré esa información"
+    assert answer.text.startswith("No") and "solicitarla" in answer.text, answer.text  # with the page's sentence
+    assert f"{C}/tarjeta" in [s.url for s in answer.sources]
+
+
 def test_streaming_yields_the_text_then_the_answer(bot: Components) -> None:
     items = list(bot.chat.stream(ANA, "¿La Tarjeta Oro sirve fuera de Colombia?"))
     answer = items[-1]

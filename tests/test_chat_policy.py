@@ -8,7 +8,7 @@ import pytest
 
 from rag import policy
 from rag.chat import Answer, ChatService
-from rag.prompts import ANSWER_IN, context_system
+from rag.prompts import ANSWER_IN, YES_OR_NO, context_system
 from rag.units import unit_text
 from storage.conversations import ConversationKey
 from tests import fixture_site
@@ -84,6 +84,21 @@ def test_the_language_is_read_from_function_words() -> None:
     assert policy.language("¿Cuánto puedo retirar de TuyaPay al día?") == "es"
 
 
+@pytest.mark.parametrize(("text", "asks_yes_or_no"), [
+    ("¿La Cuenta Ahorro cobra cuota de manejo?", True),
+    ("¿Todavía puedo pedir la Tarjeta Clásica?", True),
+    ("¿Tengo que presentar exámenes médicos?", True),  # "que" without its accent is no interrogative
+    ("¿Qué tasa tiene la Tarjeta Oro?", False),
+    ("¿Dónde pago en efectivo?", False),
+    ("¿cuanto cuesta la tarjeta?", False),
+    ("Muéstrame los requisitos de la tarjeta", False),  # a request, no question
+    ("Can I use the card abroad?", True),
+    ("What is the annual fee?", False),
+])
+def test_a_yes_or_no_question_is_told_from_an_open_one(text: str, asks_yes_or_no: bool) -> None:
+    assert policy.yes_no(text, policy.language(text)) is asks_yes_or_no
+
+
 def test_refusals_are_polite_stored_and_never_call_the_model(site, kb: Components) -> None:
     _, base = site
     kb.indexer.index(base)
@@ -148,13 +163,15 @@ def test_when_the_best_unit_does_not_hold_the_answer_the_next_one_is_read(site, 
     assert answer.text == reply and [s.url for s in answer.sources] == [block]
 
 
-def test_an_english_question_is_asked_to_be_answered_in_english(site, kb: Components) -> None:
+def test_english_and_yes_or_no_questions_are_asked_to_be_answered_so(site, kb: Components) -> None:
+    """In English; with a yes or a no and the page's sentence. An open question goes as it is (the first test)."""
     reply = "Sí, la Tarjeta Oro es internacional y funciona en comercios de todo el mundo."
     _, english = ask_recorder(site, kb, reply, "Does the Tarjeta Oro work outside Colombia?")
-    assert english.prompts[-1].endswith("Does the Tarjeta Oro work outside Colombia?" + ANSWER_IN["en"])
+    assert english.prompts[-1].endswith("Does the Tarjeta Oro work outside Colombia?" + ANSWER_IN["en"]
+                                        + YES_OR_NO["en"])
     kb.conversations.reset(ConversationKey("test", "c", "u"))
     _, spanish = ask_recorder(site, kb, reply, "¿La Tarjeta Oro sirve fuera de Colombia?")
-    assert spanish.prompts[-1].endswith("PREGUNTA: ¿La Tarjeta Oro sirve fuera de Colombia?")
+    assert spanish.prompts[-1].endswith("PREGUNTA: ¿La Tarjeta Oro sirve fuera de Colombia?" + YES_OR_NO["es"])
 
 
 def test_a_follow_up_whose_rewrite_dropped_the_product_still_reads_its_page(site, kb: Components) -> None:

@@ -42,3 +42,10 @@ def test_a_list_marker_alone_is_not_a_sentence_to_show() -> None:
     assert _feed(reveal, ["1. ", "El 2022-01-01: la cuenta."]) == []  # the marker, then a figure in no page
     reveal = CheckedReveal(CONTEXT, QUESTION, min_context_share=0.0)
     assert _feed(reveal, ["1. ", "Es internacional.", " "]) == ["1. Es internacional."]
+
+
+def test_a_yes_that_only_restates_the_question_waits_for_the_page_s_words() -> None:
+    reveal = CheckedReveal(CONTEXT, QUESTION, min_context_share=0.75, echo_min_context_share=1.0)
+    assert _feed(reveal, ["Sí, la Tarjeta Oro sirve fuera de Colombia.", " "]) == []  # no page says "fuera de Colombia"
+    shown = _feed(reveal, ["Es internacional y funciona en todo el mundo.", " "])
+    assert shown == ["Sí, la Tarjeta Oro sirve fuera de Colombia. Es internacional y funciona en todo el mundo."]

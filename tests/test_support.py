@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.retriever import Retrieved
-from rag.support import evidence, figures, invented_numbers, question_coverage, supported
+from rag.support import evidence, figures, invented_numbers, question_coverage, supported, unsupported_reason
 from storage.records import Chunk
 
 CONTEXT = """[1] Credicompras › ¿Puedo pagar la garantía en una cuota?
@@ -66,3 +66,23 @@ def test_figures_are_read_as_written() -> None:
     assert figures("Bogotá: 601 482 4804, Cali: (602) 380-8933; $15.900. Tasa 26,27322%.") == {
         "6014824804", "6023808933", "15900", "2627322"}
     assert figures("6 y 48 meses, paso 1") == {"48"}
+
+
+def test_an_answer_that_only_restates_the_question_must_be_in_the_pages() -> None:
+    question = "¿Tuya da créditos hipotecarios?"
+    echo = unsupported_reason("Sí, Tuya da créditos hipotecarios.", CONTEXT, question, min_context_share=0.75,
+                              echo_min_context_share=1.0)
+    assert echo is not None and echo.check == "echo"  # the pages hold no "hipotecario": the question vouches alone
+    said = "Sí, puedes pagar la garantía en una cuota."  # every term in the pages: a yes they can back
+    assert unsupported_reason(said, CONTEXT, "¿Puedo pagar la garantía en una cuota?", min_context_share=0.75,
+                              echo_min_context_share=1.0) is None
+    assert unsupported_reason("Sí, Tuya da créditos hipotecarios.", CONTEXT, question,
+                              min_context_share=0.75) is None  # the check off
+    negated = "No, Tuya no da créditos hipotecarios."  # a no to a yes-or-no question: the pages must say it too
+    assert unsupported_reason(negated, CONTEXT, question, min_context_share=0.75, echo_min_context_share=1.0,
+                              yes_or_no=True) is not None
+    told = "No es posible, la comisión por garantía se distribuye en las cuotas del crédito."
+    assert unsupported_reason(told, CONTEXT, "¿Puedo pagar la garantía en una cuota?", min_context_share=0.75,
+                              echo_min_context_share=1.0, yes_or_no=True) is None
+    for bare in ("No.", "Sí.", "Yes."):  # a yes or a no alone, in any language: nothing to go by
+        assert unsupported_reason(bare, CONTEXT, question, min_context_share=0.0) == ("echo", "it says only yes or no")

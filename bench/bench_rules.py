@@ -75,7 +75,7 @@ VARIANTS: dict[str, tuple[Change | RetrieverFields, Fired]] = {
                                                         _timing("fired_min_dense_score")),
     "answer terms in the pages (GROUNDING_MIN_ANSWER_SHARE)": (_policy(min_answer_context_share=0.0),
                                                                _timing("fired_answer_share")),
-    "an answer that restates the question is in the pages (Rules.echo_min_context_share)": (
+    "a yes or no, or a restated question, is the pages' words alone (Rules.echo_min_context_share)": (
         _policy(rules=dataclasses.replace(DEFAULT_RULES, echo_min_context_share=0.0)), _timing("fired_echo")),
     "second pass (GROUNDING_SECOND_PASS_MIN_SCORE)": (_policy(second_pass_min_score=2.0), _timing("second_pass_ms")),
     "passage completion (ANSWER_COMPLETE_PASSAGE)": (_policy(complete_passage=False), _timing("completed_chars")),

@@ -214,7 +214,8 @@ class ChatService:
         """Generate on one context: yields the checked sentences as they come; returns the grounded text ("" for
         "not found" or an answer the checks refused with nothing shown)."""
         draft = Draft()
-        reveal = CheckedReveal(context_text, standalone, **self._bar(turn.lang, standalone))
+        bar = self._bar(turn.lang, standalone)
+        reveal = CheckedReveal(context_text, standalone, **bar)
         generating = time.perf_counter()
         question = asked(standalone, turn.lang, policy.yes_no(standalone, turn.lang))
         for piece in self.drafter.stream(context_text, question, draft):  # generate
@@ -225,7 +226,7 @@ class ChatService:
         for check in reveal.fired:
             _fired(turn, check)
         # check grounding; a draft stopped in a loop ("de seguro de seguro, de seguro de seguro,") is no answer
-        text = "" if draft.looped else self._grounded(turn, draft.text.strip(), context_text, standalone)
+        text = "" if draft.looped else self._grounded(turn, draft.text.strip(), context_text, standalone, bar)
         if not text and reveal.shown.strip():  # a later sentence failed: the answer is the part that passed
             log.info("answer cut to its checked sentences (%d of %d characters)", len(reveal.shown.strip()),
                      len(draft.text.strip()))
@@ -261,13 +262,13 @@ class ChatService:
             return ""
         return self._timed(turn, "complete_ms", rest_of_passage, text, hits, self.policy.rules)
 
-    def _grounded(self, turn: Turn, text: str, context_text: str, question: str) -> str:
+    def _grounded(self, turn: Turn, text: str, context_text: str, question: str, bar: dict[str, float | bool]) -> str:
         """The answer if it is made of the retrieved pages, else "" (never given as it is): the marker, a
         figure found in no page, or a Spanish answer with too many terms that neither the pages nor the
-        question hold (an invented list of products, say)."""
+        question hold (an invented list of products, say), by the ``bar`` the draft was shown by (``_bar``)."""
         if not text or says_not_found(text):
             return ""
-        reason = unsupported_reason(text, context_text, question, **self._bar(turn.lang, question))
+        reason = unsupported_reason(text, context_text, question, **bar)
         if reason:
             _fired(turn, reason.check)
             log.warning("answer dropped: %s: %r", reason.why, text[:200])

@@ -52,6 +52,12 @@ def _context_figures(context: str) -> frozenset[str]:
     return frozenset(written_figures(context))
 
 
+@lru_cache(maxsize=8)
+def _context_terms(context: str) -> frozenset[str]:
+    """A context's terms, computed once: a streamed draft checks every sentence against them."""
+    return frozenset(tokens(context))
+
+
 def question_coverage(answer: str, question: str) -> float:
     """Share of the question's content terms that the answer mentions."""
     asked = {t for t in tokens(question) if not t.isdigit()} - GENERIC
@@ -92,14 +98,14 @@ def unsupported_reason(answer: str, context: str, question: str, *, min_context_
     invented = invented_numbers(answer, context)
     if invented:
         return Unsupported("invented_figures", f"figures {sorted(invented)} are in no retrieved page")
-    if not set(tokens(answer)) - GENERIC:
+    said = set(tokens(answer)) - GENERIC
+    if not said:
         return Unsupported("echo", "it says only yes or no")  # "No.": nothing a customer or a check can go by
     share = context_share(answer, f"{context}\n{question}")
     if share < min_context_share:
         return Unsupported("answer_share", f"only {100 * share:.0f}% of its terms are in the retrieved pages")
     if echo_min_context_share and (yes_or_no or not new_terms(answer, question)):
-        said = set(tokens(answer)) - GENERIC
-        found = len(said & set(tokens(context))) / len(said) if said else 0.0
+        found = len(said & _context_terms(context)) / len(said)
         if found < echo_min_context_share:
             return Unsupported("echo", f"the question vouches for it: {100 * found:.0f}% of its terms in the pages")
     return None

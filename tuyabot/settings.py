@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     embedding_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     embedding_batch_size: int = Field(default=8, ge=1)
     embedding_max_seq_length: int = Field(default=512, ge=16)
+    site_name: str = "Tuya"
 
     crawl_base_url: str = "https://www.tuya.com.co"
     crawl_user_agent: str = "TuyaBot/0.1 (+https://www.tuya.com.co; asistente de preguntas de clientes)"

@@ -4,11 +4,12 @@ Blocks are packed in document order into chunks of at most ``max_chars``; a new 
 new chunk once the current one holds ``min_chars``. A table row never leaves its column headers
 (each row line names them), and a table that fits stays whole in one chunk.
 
-Every line of a chunk is typed once, here (``scraper.layout``: a table row, an HTML list's item and a section
-heading joined into a chunk from the page's structure, a flat line from its layout), and the chunk carries
-the kinds. A line that introduces the next (a label such as "Vehículos", a question, a line ending with a
-colon) is kept in one chunk with what it introduces, and a chunk that is already ``min_chars`` long ends
-before such an entry rather than cutting the labelled text from its subject.
+Every line of a chunk is typed once, here (``scraper.layout``: a table row, an HTML list's item, a description
+list's label/value pair, a ``<details>`` question and a section heading joined into a chunk from the page's
+structure, a flat line from its layout), and the chunk carries the kinds. A line that introduces the next (a
+label such as "Vehículos", a question, a line ending with a colon) is kept in one chunk with what it introduces,
+and a chunk that is already ``min_chars`` long ends before such an entry rather than cutting the labelled text
+from its subject.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 
 from rag.text import sentences
 from scraper.layout import LEADS, line_kind
-from scraper.page import ItemList, Page, Table
+from scraper.page import Faq, Fields, ItemList, Page, Table
 from storage.records import Chunk, chunk_id
 
 Piece = tuple[str, str, tuple[str, ...]]  # (section heading, text, the kind of each of its lines)
@@ -37,6 +38,13 @@ def chunk_page(page: Page, max_chars: int, min_chars: int) -> list[Chunk]:
             elif isinstance(block, ItemList):
                 pieces.extend((section.heading, part, ("item",) * (part.count("\n") + 1))
                               for part in _pack(list(block.items), max_chars, "\n"))
+            elif isinstance(block, Fields):
+                pieces.extend((section.heading, part, ("field",) * (part.count("\n") + 1))
+                              for part in _pack(block.lines(), max_chars, "\n"))
+            elif isinstance(block, Faq):
+                pieces.append((section.heading, block.question, ("question",)))  # joined to its answer (_entries)
+                pieces.extend((section.heading, part, tuple(line_kind(line) for line in part.split("\n")))
+                              for part in _split_long(block.answer, max_chars) if part)
             else:
                 pieces.extend((section.heading, part, tuple(line_kind(line) for line in part.split("\n")))
                               for part in _split_long(block, max_chars))

@@ -1,8 +1,10 @@
 """HTML -> the page's real content: title, sections of text blocks, lists and tables, outgoing links.
 
 What a reader would call the page's content is kept: `<main>` (or the body when there is none)
-and complementary asides, with headings, lists (one item a line) and tables. Navigation, headers, footers, search forms,
-breadcrumbs, skip links, scripts and feedback widgets are dropped.
+and complementary asides, with the path of headings above each block, lists (one item a line), tables (each row
+with its headers), description lists (label/value pairs) and `<details>` (a question with its answer), each
+typed. Navigation, headers, footers, search forms, breadcrumbs, skip links, scripts and feedback widgets are
+dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from scraper.page import Block, ItemList, Page, Section, Table
+from scraper.page import Block, Faq, Fields, ItemList, Page, Section, Table
 
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "nav", "header",
              "footer", "form", "button", "input", "select", "textarea", "label", "link", "meta")
@@ -135,6 +137,7 @@ class _SectionBuilder:
         self.title = title
         self.sections: list[Section] = []
         self.heading = ""
+        self.path: list[tuple[int, str]] = []  # the open headings above, (level, text), top first
         self.blocks: list[Block] = []
         self.inline: list[str] = []
 
@@ -153,7 +156,16 @@ class _SectionBuilder:
             self._flush_inline()
             text = clean_text(el.get_text(" "))
             if text and not (el.name == "h1" and text == self.title):
-                self._open_section(text)
+                level = int(el.name[1])
+                self.path = [(lv, t) for lv, t in self.path if lv < level] + [(level, text)]
+                self._open_section(" › ".join(t for _, t in self.path))
+        elif el.name == "dl" and (pairs := _pairs(el)) is not None:
+            self._flush_inline()
+            if pairs:
+                self.blocks.append(Fields(pairs))
+        elif el.name == "details" and (faq := _faq(el)) is not None:
+            self._flush_inline()
+            self.blocks.append(faq)
         elif el.name == "table":
             self._flush_inline()
             table = _table(el)
@@ -175,7 +187,7 @@ class _SectionBuilder:
     def _open_section(self, heading: str) -> None:
         if self.blocks:
             self.sections.append(Section(self.heading, tuple(self.blocks)))
-        elif self.heading and self.heading != heading:  # a heading with no content of its own joins the next
+        elif self.heading and not heading.startswith(self.heading):  # a heading with no content joins the next
             heading = f"{self.heading} › {heading}"
         self.heading, self.blocks = heading, []
 
@@ -224,6 +236,39 @@ def _list_items(el: Tag) -> tuple[str, ...] | None:
     if not lis or any(li.find(HOLDS_BLOCKS) for li in lis):
         return None
     return tuple(item for li in lis if (item := clean_text(li.get_text(" "))) and not WIDGET_LINES.match(item))
+
+
+def _pairs(el: Tag) -> tuple[tuple[str, str], ...] | None:
+    """The label/value pairs of a description list (terms written together share the value after them, joined
+    with " / "); None for one whose values hold lists or tables, which is walked block by block instead."""
+    terms = [t for t in el.find_all(["dt", "dd"]) if t.find_parent("dl") is el]
+    if any(t.find(["ul", "ol", "table", "dl"]) for t in terms):
+        return None
+    pairs: list[tuple[str, str]] = []
+    labels: list[str] = []
+    after_value = False
+    for term in terms:
+        text = clean_text(term.get_text(" "))
+        if term.name == "dt":
+            labels = [text] if after_value else [*labels, text]
+            after_value = False
+        elif text:
+            pairs.append((" / ".join(label for label in labels if label), text))
+            after_value = True
+    return tuple(pairs)
+
+
+def _faq(el: Tag) -> Faq | None:
+    """A ``<details>`` as its ``<summary>`` (the question) and the rest (the answer, one block a line); None
+    for one without a summary or whose answer holds lists or tables, which is walked block by block instead."""
+    summary = el.find("summary")
+    question = clean_text(summary.get_text(" ")) if summary else ""
+    if not question or el.find(["ul", "ol", "table", "dl", "details"]):
+        return None
+    parts = [_text_with_breaks(child) if isinstance(child, Tag) else str(child)
+             for child in el.children if child is not summary and not isinstance(child, Comment)]
+    answer = _clean_lines("\n".join(parts))
+    return Faq(question, answer)
 
 
 def _table(el: Tag) -> Table | None:

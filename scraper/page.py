@@ -42,12 +42,37 @@ class ItemList:
         return "\n".join(self.items)
 
 
-Block = str | Table | ItemList  # a paragraph's text (its lines read for their layout: scraper.layout), or typed
+@dataclass(frozen=True)
+class Fields:
+    """Label/value pairs (an HTML description list, ``<dl>``): each value keeps its label."""
+
+    pairs: tuple[tuple[str, str], ...]
+
+    def lines(self) -> list[str]:
+        return [f"{label}: {value}" if label else value for label, value in self.pairs]
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+
+@dataclass(frozen=True)
+class Faq:
+    """A question with its answer (an HTML ``<details>`` whose ``<summary>`` is the question)."""
+
+    question: str
+    answer: str
+
+    def text(self) -> str:
+        return f"{self.question}\n{self.answer}" if self.answer else self.question
+
+
+Block = str | Table | ItemList | Fields | Faq  # a paragraph's text (its lines read for their layout), or typed
 
 
 @dataclass(frozen=True)
 class Section:
-    """Content under one heading (heading "" for content before the first heading)."""
+    """Content under one heading: its path from the page's top heading down ("Seguros › ¿Cómo reclamar?"),
+    "" for content before the first heading."""
 
     heading: str
     blocks: tuple[Block, ...]
@@ -111,4 +136,8 @@ def _block_from_json(block: str | dict) -> Block:
         return block
     if "items" in block:
         return ItemList(tuple(block["items"]))
+    if "pairs" in block:
+        return Fields(tuple((label, value) for label, value in block["pairs"]))
+    if "question" in block:
+        return Faq(block["question"], block["answer"])
     return Table(tuple(block["headers"]), tuple(tuple(r) for r in block["rows"]))

@@ -97,3 +97,12 @@ def test_every_line_carries_its_kind_from_the_structure_or_the_layout() -> None:
         ("Producto: Oro; Tasa: 28,1%", "row"),
     ]
     assert chunk.kinds == tuple(kind for _, kind in chunk.lines)
+
+
+def test_typed_pairs_and_questions_keep_their_kinds_and_a_question_stays_with_its_answer() -> None:
+    html = page("/pagos", "Pagos", "<dl><dt>Efecty</dt><dd>Convenio 10658</dd></dl><p>" + "Texto largo. " * 50 +
+                "</p><details><summary>¿Cobran por pagar?</summary><p>No, el pago es gratis.</p></details>")
+    chunks = chunk_page(extract(html, "http://x/pagos").page, 800, 200)
+    assert ("Efecty: Convenio 10658", "field") in chunks[0].lines
+    (faq,) = [c for c in chunks if "¿Cobran por pagar?" in c.text]
+    assert faq.lines[faq.lines.index(("¿Cobran por pagar?", "question")) + 1] == ("No, el pago es gratis.", "text")

@@ -1,7 +1,7 @@
 """Extraction keeps what a reader calls content and drops the page furniture."""
 
 from scraper.extract import extract
-from scraper.page import ItemList, Table
+from scraper.page import Faq, Fields, ItemList, Page, Table
 from tests.fixture_site import CREDITO, TARJETA, page
 
 
@@ -73,3 +73,25 @@ def test_page_json_round_trip_keeps_lists() -> None:
     original = extract(page("/req", "Requisitos", "<ul><li>Uno</li><li>Dos</li></ul>"), "http://x/req").page
     again = Page.from_json(original.to_json())
     assert again == original and ItemList(("Uno", "Dos")) in again.sections[0].blocks
+
+
+STRUCTURED = """<h2>Pagos</h2><p>Paga en efectivo.</p><dl><dt>Efecty</dt><dt>Moviired</dt><dd>Convenio 10658</dd>
+<dt>Bancos</dt><dd>Con tu extracto</dd><dd>o con tu cédula</dd></dl>
+<h3>Preguntas frecuentes</h3><details><summary>¿Cobran por pagar?</summary><p>No, el pago es gratis.</p>
+<p>Solo pagas tu cuota.</p></details><details><summary>¿Y en el exterior?</summary><ul><li>Visa</li></ul></details>
+<h2>Seguros</h2><h3>¿Cómo reclamar?</h3><p>Llama a la aseguradora.</p>"""
+
+
+def test_description_lists_faq_pairs_and_heading_paths_are_typed() -> None:
+    """A ``<dl>`` keeps each value with its label, a ``<details>`` its question with its answer, and every
+    section the path of headings above it."""
+    sections = extract(page("/pagos", "Pagos", STRUCTURED), "http://x/pagos").page.sections
+    assert [s.heading for s in sections][:3] == ["Pagos", "Pagos › Preguntas frecuentes", "Seguros › ¿Cómo reclamar?"]
+    assert sections[0].blocks == ("Paga en efectivo.", Fields((("Efecty / Moviired", "Convenio 10658"),
+                                                               ("Bancos", "Con tu extracto"),
+                                                               ("Bancos", "o con tu cédula"))))
+    faq, *rest = sections[1].blocks
+    assert faq == Faq("¿Cobran por pagar?", "No, el pago es gratis.\nSolo pagas tu cuota.")
+    assert rest[:2] == ["¿Y en el exterior?", ItemList(("Visa",))]  # an answer holding a list: read block by block
+    again = Page.from_json(extract(page("/pagos", "Pagos", STRUCTURED), "http://x/pagos").page.to_json())
+    assert again.sections[:2] == sections[:2]

@@ -141,8 +141,11 @@ class _SectionBuilder:
         self.blocks: list[Block] = []
         self.inline: list[str] = []
 
-    def walk(self, node: Tag) -> None:
+    def walk(self, node: Tag, skip: Tag | None = None) -> None:
+        """Read ``node``'s children in order (all but ``skip``)."""
         for child in node.children:
+            if child is skip:
+                continue
             if isinstance(child, NavigableString):
                 self.inline.append(str(child))
             elif isinstance(child, Tag):
@@ -187,7 +190,8 @@ class _SectionBuilder:
     def _open_section(self, heading: str) -> None:
         if self.blocks:
             self.sections.append(Section(self.heading, tuple(self.blocks)))
-        elif self.heading and not heading.startswith(self.heading):  # a heading with no content joins the next
+        elif self.heading and heading != self.heading and not heading.startswith(f"{self.heading} › "):
+            # a heading with no content of its own joins the next, unless the next is under it already
             heading = f"{self.heading} › {heading}"
         self.heading, self.blocks = heading, []
 
@@ -265,10 +269,9 @@ def _faq(el: Tag) -> Faq | None:
     question = clean_text(summary.get_text(" ")) if summary else ""
     if not question or el.find(["ul", "ol", "table", "dl", "details"]):
         return None
-    parts = [_text_with_breaks(child) if isinstance(child, Tag) else str(child)
-             for child in el.children if child is not summary and not isinstance(child, Comment)]
-    answer = _clean_lines("\n".join(parts))
-    return Faq(question, answer)
+    answer = _SectionBuilder("")
+    answer.walk(el, skip=summary)  # inline text joined, one block a line, as on the page
+    return Faq(question, "\n".join(str(b) for section in answer.finish() for b in section.blocks))
 
 
 def _table(el: Tag) -> Table | None:

@@ -95,3 +95,11 @@ def test_description_lists_faq_pairs_and_heading_paths_are_typed() -> None:
     assert rest[:2] == ["¿Y en el exterior?", ItemList(("Visa",))]  # an answer holding a list: read block by block
     again = Page.from_json(extract(page("/pagos", "Pagos", STRUCTURED), "http://x/pagos").page.to_json())
     assert again.sections[:2] == sections[:2]
+
+
+def test_a_details_answer_keeps_its_inline_text_in_one_line_and_a_look_alike_heading_is_no_parent() -> None:
+    html = page("/f", "F", "<h2>Pago</h2><h2>Pagos</h2><details><summary>¿Cobran?</summary>Puedes pagar "
+                           "<strong>sin costo</strong> en línea.<p>Solo tu cuota.</p></details>")
+    (section,) = extract(html, "http://x/f").page.sections[:1]
+    assert section.heading == "Pago › Pagos"  # an empty heading joins the next; "Pagos" is not under "Pago"
+    assert section.blocks[0] == Faq("¿Cobran?", "Puedes pagar sin costo en línea.\nSolo tu cuota.")

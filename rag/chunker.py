@@ -43,11 +43,9 @@ def chunk_page(page: Page, max_chars: int, min_chars: int) -> list[Chunk]:
                               for part in _pack(block.lines(), max_chars, "\n"))
             elif isinstance(block, Faq):
                 pieces.append((section.heading, block.question, ("question",)))  # joined to its answer (_entries)
-                pieces.extend((section.heading, part, tuple(line_kind(line) for line in part.split("\n")))
-                              for part in _split_long(block.answer, max_chars) if part)
+                pieces.extend(_flat(section.heading, block.answer, max_chars) if block.answer else [])
             else:
-                pieces.extend((section.heading, part, tuple(line_kind(line) for line in part.split("\n")))
-                              for part in _split_long(block, max_chars))
+                pieces.extend(_flat(section.heading, block, max_chars))
 
     chunks: list[Chunk] = []
     heading, last_heading, body, kinds = "", "", [], []
@@ -74,6 +72,12 @@ def chunk_page(page: Page, max_chars: int, min_chars: int) -> list[Chunk]:
         kinds.extend(piece_kinds)
     emit()
     return chunks
+
+
+def _flat(heading: str, text: str, max_chars: int) -> list[Piece]:
+    """A flat text's pieces, each line typed by its layout."""
+    return [(heading, part, tuple(line_kind(line) for line in part.split("\n")))
+            for part in _split_long(text, max_chars)]
 
 
 def _entries(pieces: list[Piece], max_chars: int) -> list[tuple[Piece, bool]]:

@@ -147,7 +147,7 @@ class _SectionBuilder:
             if child is skip:
                 continue
             if isinstance(child, NavigableString):
-                self.inline.append(str(child))
+                self.inline.append(_source_text(child))
             elif isinstance(child, Tag):
                 self._visit(child)
         self._flush_inline()
@@ -222,12 +222,18 @@ def _is_inline(el: Tag) -> bool:
     return el.name in INLINE_TAGS and not el.find(HOLDS_BLOCKS)
 
 
+def _source_text(node: NavigableString, preformatted: bool = False) -> str:
+    """A text node as a browser lays it out: a line break in the HTML source is a space (only ``<br>`` breaks
+    a line), except in ``<pre>``."""
+    return str(node) if preformatted else str(node).replace("\r", " ").replace("\n", " ")
+
+
 def _text_with_breaks(el: Tag) -> str:
     """Text of an element where `<br>` becomes a line break and other tags a space."""
     parts: list[str] = []
     for node in el.descendants:
         if isinstance(node, NavigableString) and not isinstance(node, Comment):
-            parts.append(str(node))
+            parts.append(_source_text(node, preformatted=el.name == "pre"))
         elif isinstance(node, Tag) and node.name == "br":
             parts.append("\n")
     return "".join(parts)

@@ -103,3 +103,12 @@ def test_a_details_answer_keeps_its_inline_text_in_one_line_and_a_look_alike_hea
     (section,) = extract(html, "http://x/f").page.sections[:1]
     assert section.heading == "Pago › Pagos"  # an empty heading joins the next; "Pagos" is not under "Pago"
     assert section.blocks[0] == Faq("¿Cobran?", "Puedes pagar sin costo en línea.\nSolo tu cuota.")
+
+
+def test_a_paragraph_wrapped_in_the_html_source_stays_one_line() -> None:
+    """A browser lays a line break of the source out as a space: only ``<br>`` (and ``<pre>``) break a line."""
+    html = page("/w", "W", "<p>Para solicitar tu tarjeta debes tener\n    en cuenta los requisitos.</p>\n"
+                           "Horario:\n<strong>lunes\na sábado</strong><br>\n24 horas.<pre>línea 1\nlínea 2</pre>")
+    blocks = extract(html, "http://x/w").page.sections[0].blocks
+    assert blocks[:3] == ("Para solicitar tu tarjeta debes tener en cuenta los requisitos.",
+                          "Horario: lunes a sábado\n24 horas.", "línea 1\nlínea 2")

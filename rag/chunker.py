@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rag.text import sentences
-from scraper.layout import LEADS, line_kind
+from scraper.layout import LEADS, line_kind, with_items
 from scraper.page import Faq, Fields, ItemList, Page, Table
 from storage.records import Chunk, chunk_id
 
@@ -53,8 +53,9 @@ def chunk_page(page: Page, max_chars: int, min_chars: int) -> list[Chunk]:
     def emit() -> None:
         if body:
             pos = len(chunks)
-            chunks.append(Chunk(chunk_id(page.url, pos), page.url, page.title, heading, "\n".join(body), pos,
-                                kinds=tuple(kinds)))
+            text = "\n".join(body)
+            chunks.append(Chunk(chunk_id(page.url, pos), page.url, page.title, heading, text, pos,
+                                kinds=with_items(text.split("\n"), kinds)))
 
     for (piece_heading, text, piece_kinds), introduced in _entries(pieces, max_chars):
         size = sum(len(t) + 1 for t in body)

@@ -5,7 +5,7 @@ recuperación…" without "…continuarás reportado ante centrales de riesgo", 
 benefits listed under it, or "Sí, puedes comprar fuera de Colombia" (the heading, echoed) without the line
 below the heading that says how. The passage is the retrieved line the answer draws most of its terms from:
 - a line the answer covers in part: its sentences after the ones the answer covers, and, when the line is a
-  paragraph, the short items listed right under it;
+  paragraph, the list items right under it (as the chunk types them: ``scraper.layout``);
 - a heading or a question (the chunk's heading, a "¿…?" line, a label): the line that answers it, read from
   the first chunk of that section.
 A line ending with a colon introduces a list whose items the model chose from, one item of a list does not
@@ -24,8 +24,6 @@ from rag.retriever import Retrieved
 from rag.text import sentences, tokens
 from scraper.layout import LEADS
 
-LIST_ITEM_MAX_CHARS = 100
-MIN_LIST_ITEMS = 2
 MAX_LIST_ITEMS = 5
 CELL_END = re.compile(r";\s*$")
 
@@ -81,16 +79,13 @@ def answer_to_heading(heading_of: Retrieved, hits: Sequence[Retrieved]) -> str:
 
 
 def listed_after(lines: Sequence[tuple[str, str]], index: int) -> list[str]:
-    """The items listed right under line ``index`` (at least two), else none: an HTML list's items, or flat
-    lines that read as items (short, each one sentence)."""
+    """The list items right under line ``index`` (its first ``MAX_LIST_ITEMS``), as the chunk types them."""
     items: list[str] = []
     for text, kind in lines[index + 1:index + 1 + MAX_LIST_ITEMS]:
-        flat_item = kind == "text" and len(text) <= LIST_ITEM_MAX_CHARS and text.endswith(".") \
-            and len(sentences(text)) == 1
-        if not (kind == "item" or flat_item):
+        if kind != "item":
             break
         items.append(text)
-    return items if len(items) >= MIN_LIST_ITEMS else []
+    return items
 
 
 def rest_of_passage(answer: str, hits: Sequence[Retrieved], rules: Rules = DEFAULT_RULES) -> str:
@@ -111,7 +106,7 @@ def rest_of_passage(answer: str, hits: Sequence[Retrieved], rules: Rules = DEFAU
         pieces = whole_sentences(line.text)
         covered = [i for i, piece in enumerate(pieces) if share(tokens(piece), said) >= rules.complete_covered_share]
         candidates = pieces[covered[-1] + 1:] if covered else []
-        if len(line.text) > LIST_ITEM_MAX_CHARS:  # a paragraph: the items listed under it spell it out
+        if line.kind == "text":  # a paragraph (no item itself): the items listed under it spell it out
             candidates += listed_after(lines, line.index)
     added: list[str] = []
     for text in candidates:

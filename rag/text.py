@@ -13,9 +13,9 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from scraper.layout import SENTENCE_END
+
 TOKEN = re.compile(r"\d+(?:[.,’'´]\d+)*|[a-z]+")
-# A sentence ends at . ! ? ; followed by space and something that starts a sentence.
-SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[¿¡\"(A-ZÁÉÍÓÚÑ0-9])")
 
 STOPWORDS_ES = frozenset((
     "a", "al", "algo", "algun", "alguna", "algunas", "alguno", "algunos", "ante", "antes", "como", "con", "contra",

@@ -3,21 +3,28 @@
 Many pages (TUYA's among them) write their structure only in the text, one ``<p>`` a line: a line ending with
 a colon introduces the lines under it ("Estos son los bancos…:"), a "¿…?" line is answered by the next, a
 short line without final punctuation labels what follows ("Vehículos", "Tarjeta Carulla Mastercard Black"),
-and a short "label: value" line is a field ("Convenio: 10658"). This module is the one place that reads that
-layout. The chunker types every line of a chunk with it (a table row, an HTML list's item and a section
-heading it joins into a chunk are typed from the page's structure instead), the chunk carries the kinds
-(``storage.records.Chunk.kinds``), and the stages that read retrieved text (rag.focus, rag.completion,
-rag.support) read the kinds rather than guess them again.
+a short "label: value" line is a field ("Convenio: 10658"), and a run of short lines of one sentence each is
+a list written one ``<p>`` an item ("Debes ser mayor de edad." under the paragraph that announces the
+requirements). This module is the one place that reads that layout. The chunker types every line of a chunk
+with it (a table row, an HTML list's item and a section heading it joins into a chunk are typed from the
+page's structure instead), the chunk carries the kinds (``storage.records.Chunk.kinds``), and the stages that
+read retrieved text (rag.focus, rag.completion, rag.support) read the kinds rather than guess them again.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Literal
 
 Kind = Literal["text", "intro", "question", "label", "field", "row", "heading", "item"]
 LEADS: frozenset[str] = frozenset({"intro", "question", "label", "field", "heading"})  # introduce the next line
 LABEL_MAX_CHARS = 60  # a line this short without final punctuation labels (or is a field of) what follows
 FINAL_PUNCTUATION = (".", "!", "?", ";", ",", ")")
+ITEM_MAX_CHARS = 100  # a run of lines this short, each one sentence ending with a period, is a list's items
+MIN_ITEMS = 2  # a line of that shape alone is a sentence, not a list
+# A sentence ends at . ! ? ; followed by space and something that starts a sentence.
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[¿¡\"(A-ZÁÉÍÓÚÑ0-9])")
 
 
 def line_kind(line: str) -> Kind:
@@ -34,6 +41,26 @@ def line_kind(line: str) -> Kind:
     return "text"
 
 
+def with_items(lines: Sequence[str], kinds: Sequence[Kind]) -> tuple[Kind, ...]:
+    """``kinds`` of ``lines`` with each run of at least ``MIN_ITEMS`` lines that read as a list's items (short,
+    one sentence ending with a period, or an HTML list's item already) typed "item"."""
+    out = list(kinds)
+    run: list[int] = []
+    for i, (line, kind) in enumerate([*zip(lines, kinds, strict=True), ("", "end")]):
+        if kind == "item" or (kind == "text" and _reads_as_item(line.strip())):
+            run.append(i)
+            continue
+        if len(run) >= MIN_ITEMS:
+            out[run[0]:run[-1] + 1] = ["item"] * len(run)
+        run = []
+    return tuple(out)
+
+
+def _reads_as_item(line: str) -> bool:
+    return len(line) <= ITEM_MAX_CHARS and line.endswith(".") and not SENTENCE_END.search(line)
+
+
 def laid_out(text: str) -> list[tuple[str, Kind]]:
     """Each non-empty line of a flat text with its kind."""
-    return [(line, line_kind(line)) for line in (raw.strip() for raw in text.splitlines()) if line]
+    lines = [line for line in (raw.strip() for raw in text.splitlines()) if line]
+    return list(zip(lines, with_items(lines, [line_kind(line) for line in lines]), strict=True))

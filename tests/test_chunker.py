@@ -99,6 +99,21 @@ def test_every_line_carries_its_kind_from_the_structure_or_the_layout() -> None:
     assert chunk.kinds == tuple(kind for _, kind in chunk.lines)
 
 
+FLAT_LIST = """<p>Si quieres una Tarjeta Oro solo debes tener en cuenta los siguientes requisitos y hacer la
+solicitud en línea o en un almacén.</p><p>Debes ser mayor de edad.</p><p>Debes tener cédula colombiana.</p>
+<p>La aprobación depende del estudio de crédito. Te avisamos por mensaje de texto.</p>
+<p>Te llamamos al recibirla.</p><p>Con la tarjeta en tu poder te llamaremos para ayudarte a activarla y elegir
+la fecha de pago que más te sirva cada mes.</p><p>Actívala en la app.</p>"""
+
+
+def test_a_run_of_short_one_sentence_lines_is_typed_as_a_list() -> None:
+    """A list written one ``<p>`` an item (TUYA's requirements) is typed once, by the layout: two or more short
+    lines of one sentence each in a row are items; one such line alone, or a line of two sentences, is text."""
+    (chunk,) = chunk_page(extract(page("/oro", "Oro", FLAT_LIST), "http://x/oro").page, 800, 400)
+    assert [kind for _, kind in chunk.lines[:6]] == ["text", "item", "item", "text", "text", "text"]
+    assert chunk.lines[6] == ("Actívala en la app.", "text")
+
+
 def test_typed_pairs_and_questions_keep_their_kinds_and_a_question_stays_with_its_answer() -> None:
     html = page("/pagos", "Pagos", "<dl><dt>Efecty</dt><dd>Convenio 10658</dd></dl><p>" + "Texto largo. " * 50 +
                 "</p><details><summary>¿Cobran por pagar?</summary><p>No, el pago es gratis.</p></details>")

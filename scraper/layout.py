@@ -45,14 +45,13 @@ def with_items(lines: Sequence[str], kinds: Sequence[Kind]) -> tuple[Kind, ...]:
     """``kinds`` of ``lines`` with each run of at least ``MIN_ITEMS`` lines that read as a list's items (short,
     one sentence ending with a period, or an HTML list's item already) typed "item"."""
     out = list(kinds)
-    run: list[int] = []
-    for i, (line, kind) in enumerate([*zip(lines, kinds, strict=True), ("", "end")]):
-        if kind == "item" or (kind == "text" and _reads_as_item(line.strip())):
-            run.append(i)
+    start = 0  # where the current run began
+    for i in range(len(out) + 1):
+        if i < len(out) and (out[i] == "item" or (out[i] == "text" and _reads_as_item(lines[i].strip()))):
             continue
-        if len(run) >= MIN_ITEMS:
-            out[run[0]:run[-1] + 1] = ["item"] * len(run)
-        run = []
+        if i - start >= MIN_ITEMS:
+            out[start:i] = ["item"] * (i - start)
+        start = i + 1
     return tuple(out)
 
 

@@ -19,6 +19,7 @@ from rag.chunker import chunk_pages
 from rag.embedder import Embedder
 from rag.sparse import encode_documents
 from rag.units import assign_units
+from scraper import extract
 from scraper.crawler import Crawler, CrawlResult, PriorFetch
 from scraper.sitewide import dedupe_pages
 from scraper.urls import path_and_query
@@ -86,8 +87,7 @@ class Indexer:
     def refresh(self, base_url: str, *, conditional: bool = True) -> RefreshReport:
         started = time.perf_counter()
         previous = self.registry.load()
-        prior = {path_and_query(r.fetch_url): PriorFetch(r.etag, r.last_modified, r.links)
-                 for r in previous.values()} if conditional else {}
+        prior = _prior_fetches(previous) if conditional else {}
         crawl = self.last_crawl = self.crawler.crawl(base_url, prior)
         current, kept = self._current_pages(crawl, previous)
         if not crawl.pages and not crawl.not_modified:
@@ -180,3 +180,12 @@ class Indexer:
         except BaseException:
             self.store.drop(collection)
             raise
+
+
+def _prior_fetches(previous: dict[str, RegisteredPage]) -> dict[str, PriorFetch]:
+    """What a conditional crawl may ask "changed since?" about: the pages the current extractor read. A page an
+    older extractor read is fetched in full again, so an upgrade reaches every page, changed or not."""
+    current = {url: r for url, r in previous.items() if r.page.extracted_by == extract.VERSION}
+    if len(current) < len(previous):
+        log.info("%d pages were read by an older extractor: fetched again in full", len(previous) - len(current))
+    return {path_and_query(r.fetch_url): PriorFetch(r.etag, r.last_modified, r.links) for r in current.values()}

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import Message
 
 import httpx
@@ -252,7 +252,7 @@ class _CrawlRun:
             self.result.skipped[url] = "noindex"
             return
         canonical_url = normalize(extracted.page.url, final) or final
-        page = Page(url=canonical_url, title=extracted.page.title, sections=extracted.page.sections)
+        page = replace(extracted.page, url=canonical_url)
         self.result.pages.append(FetchedPage(
             fetch_url=final, page=page, etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"), links=links,

@@ -23,6 +23,13 @@ DROP_CLASSES = re.compile(r"\b(breadcrumbs?|skip-link|visually-hidden|sr-only|el
                           r"feedback|social|share|pager|menu)\b", re.I)
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 TEXT_BLOCKS = ("p", "dt", "dd", "blockquote", "pre", "address", "figcaption", "caption", "summary")
+# What a page extracted by another version would differ by; raise it with every change to what ``extract`` gives
+# for the same HTML: a refresh fetches again, in full, every page an older version extracted (the server's
+# "not modified" would keep the old reading of it).
+VERSION = 2
+# A block that starts with one of these continues the paragraph before it: a CMS that closes the <p> around
+# bold text leaves "Tener una cuenta digital TuyaPay es gratis" and ", no tiene ningún costo…" as two.
+CONTINUATION = (",", ".", ";", ":")
 HOLDS_BLOCKS = ("p", "div", "table", "ul", "ol", *HEADINGS)  # an element holding one of these is walked into
 # Widget lines that stand inside content in real pages: feedback prompts, form fallbacks.
 WIDGET_LINES = re.compile(
@@ -69,7 +76,7 @@ def extract(html: str | bytes, url: str, encoding: str | None = None) -> Extract
     builder = _SectionBuilder(title)
     for root in roots:
         builder.walk(root)
-    page = Page(url=canonical or url, title=title, sections=builder.finish())
+    page = Page(url=canonical or url, title=title, sections=builder.finish(), extracted_by=VERSION)
     return Extracted(page, canonical, links, follow)
 
 
@@ -202,7 +209,9 @@ class _SectionBuilder:
 
     def _add_text(self, text: str) -> None:
         text = _clean_lines(text)
-        if text:
+        if text.startswith(CONTINUATION) and self.blocks and isinstance(self.blocks[-1], str):
+            self.blocks[-1] += text  # the rest of the paragraph before, cut off by the page's markup
+        elif text:
             self.blocks.append(text)
 
     def finish(self) -> tuple[Section, ...]:

@@ -86,6 +86,7 @@ class Page:
     title: str
     sections: tuple[Section, ...]
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
+    extracted_by: int = field(default=0, compare=False)  # the extractor's version (scraper.extract.VERSION)
 
     @property
     def tables(self) -> list[Table]:
@@ -108,7 +109,7 @@ class Page:
     def to_json(self) -> str:
         return json.dumps(
             {"url": self.url, "title": self.title, "fetched_at": self.fetched_at.isoformat(),
-             "sections": _sections_to_json(self.sections)},
+             "extracted_by": self.extracted_by, "sections": _sections_to_json(self.sections)},
             ensure_ascii=False,
         )
 
@@ -123,7 +124,7 @@ class Page:
             for s in data["sections"]
         )
         return cls(url=data["url"], title=data["title"], sections=sections,
-                   fetched_at=datetime.fromisoformat(data["fetched_at"]))
+                   fetched_at=datetime.fromisoformat(data["fetched_at"]), extracted_by=data.get("extracted_by", 0))
 
 
 def _sections_to_json(sections: tuple[Section, ...]) -> list[dict]:

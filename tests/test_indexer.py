@@ -4,11 +4,14 @@ embedding cache on real SQLite and on real PostgreSQL."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from urllib.parse import urlsplit
 
 import pytest
 
 from rag.embedder import Embedder
 from rag.indexer import RefreshError
+from scraper import extract
 from storage.page_registry import PageRegistry
 from tests import fixture_site
 from tests.conftest import make_settings
@@ -89,6 +92,22 @@ def test_refresh_without_change_embeds_nothing(site, kb: Components) -> None:
     assert again.chunks_embedded == 0
     assert again.chunks_total == first.chunks_total
     assert len(again.unchanged) == 4 and not (again.added or again.changed or again.removed)
+
+
+def test_a_refresh_reads_again_in_full_every_page_an_older_extractor_read(site, kb: Components) -> None:
+    """After an upgrade that reads HTML otherwise, "not modified" must not keep the old reading of a page."""
+    s, base = site
+    kb.indexer.index(base)
+    registry = PageRegistry(kb.db)
+    pages = registry.load()
+    older = {url: replace(r, page=replace(r.page, extracted_by=extract.VERSION - 1)) for url, r in pages.items()}
+    older[f"{C}/"] = pages[f"{C}/"]  # the home page was read by this version
+    registry.replace_all(older.values())
+    s.requests.clear()
+    kb.indexer.refresh(base)
+    asked_if_changed = {urlsplit(r.path).path for r in s.requests if "If-None-Match" in r.headers}
+    assert asked_if_changed == {"/"}  # every other page fetched in full
+    assert {r.page.extracted_by for r in registry.load().values()} == {extract.VERSION}
 
 
 def test_failed_refresh_leaves_previous_index_whole(site, kb: Components, monkeypatch) -> None:

@@ -27,9 +27,6 @@ TEXT_BLOCKS = ("p", "dt", "dd", "blockquote", "pre", "address", "figcaption", "c
 # for the same HTML: a refresh fetches again, in full, every page an older version extracted (the server's
 # "not modified" would keep the old reading of it).
 VERSION = 2
-# A block that starts with one of these continues the paragraph before it: a CMS that closes the <p> around
-# bold text leaves "Tener una cuenta digital TuyaPay es gratis" and ", no tiene ningún costo…" as two.
-CONTINUATION = (",", ".", ";", ":")
 HOLDS_BLOCKS = ("p", "div", "table", "ul", "ol", *HEADINGS)  # an element holding one of these is walked into
 # Widget lines that stand inside content in real pages: feedback prompts, form fallbacks.
 WIDGET_LINES = re.compile(
@@ -209,9 +206,7 @@ class _SectionBuilder:
 
     def _add_text(self, text: str) -> None:
         text = _clean_lines(text)
-        if text.startswith(CONTINUATION) and self.blocks and isinstance(self.blocks[-1], str):
-            self.blocks[-1] += text  # the rest of the paragraph before, cut off by the page's markup
-        elif text:
+        if text:
             self.blocks.append(text)
 
     def finish(self) -> tuple[Section, ...]:
